@@ -1,0 +1,77 @@
+// Audit records of every kernel decision, and the sinks that keep them (memory or JSON lines on disk).
+import { appendFileSync, mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+
+export type Decision = "allow" | "deny" | "error";
+
+export interface AuditRecord {
+  seq: number;
+  time: string;
+  event: "call" | "load" | "limit" | "grant" | "revoke";
+  tool: string;
+  sandbox: string;
+  handle?: string;
+  kind?: string;
+  op?: string;
+  /** Arguments in summary: never bodies, file contents or header values. */
+  summary?: string;
+  decision: Decision;
+  code?: string;
+  /** Why: the rule or check that decided. */
+  reason?: string;
+}
+
+export type AuditInput = Omit<AuditRecord, "seq" | "time">;
+
+export interface AuditSink {
+  write(record: AuditRecord): void;
+  close?(): void;
+}
+
+export class AuditLog {
+  private seq = 0;
+  private readonly sinks: AuditSink[];
+
+  constructor(sinks: AuditSink[] = []) {
+    this.sinks = sinks;
+  }
+
+  record(input: AuditInput): AuditRecord {
+    const record: AuditRecord = { seq: ++this.seq, time: new Date().toISOString(), ...input };
+    for (const sink of this.sinks) sink.write(record);
+    return record;
+  }
+
+  close(): void {
+    for (const sink of this.sinks) sink.close?.();
+  }
+}
+
+/** Keeps the newest records in memory (bounded, so a long-lived runtime does not grow without end). */
+export class MemoryAuditSink implements AuditSink {
+  readonly records: AuditRecord[] = [];
+  private readonly max: number;
+
+  constructor(max = 10_000) {
+    this.max = max;
+  }
+
+  write(record: AuditRecord): void {
+    this.records.push(record);
+    if (this.records.length > this.max) this.records.splice(0, this.records.length - this.max);
+  }
+}
+
+/** Appends one JSON line per record. Synchronous, so a record is written before the call it describes returns. */
+export class JsonlAuditSink implements AuditSink {
+  private readonly file: string;
+
+  constructor(file: string) {
+    this.file = file;
+    mkdirSync(dirname(file), { recursive: true });
+  }
+
+  write(record: AuditRecord): void {
+    appendFileSync(this.file, `${JSON.stringify(record)}\n`);
+  }
+}

@@ -1,0 +1,101 @@
+// The kv capability: a private key-value store per tool, keyed by the tool's identity, never by the guest.
+import { z } from "zod";
+import { WardenError } from "../../errors.ts";
+import { parseRights } from "../rights.ts";
+import type { CapabilityKind, Grant, KindEnv } from "../types.ts";
+import { defineOperation } from "../types.ts";
+import type { KvStore } from "./store.ts";
+
+export interface KvScope {
+  namespace: string;
+  /** Key prefix this handle is confined to (attenuation narrows it). */
+  prefix: string;
+  maxValueBytes: number;
+  maxTotalBytes: number;
+}
+
+const RIGHTS = ["read", "write", "delete", "list"] as const;
+const key = z.string().min(1).max(512);
+
+function scoped(grant: Grant<KvScope>, k: string): string {
+  return grant.scope.prefix + k;
+}
+
+export function createKvKind(store: KvStore): CapabilityKind<KvScope, void> {
+  const ops = {
+    get: defineOperation<KvScope, void, { key: string }>({
+      right: "read",
+      args: z.strictObject({ key }),
+      async run({ grant }, { key: k }) {
+        const raw = store.get(grant.scope.namespace, scoped(grant, k));
+        return raw === undefined ? null : (JSON.parse(raw) as unknown);
+      },
+      summary: (a) => `get ${a.key}`,
+    }),
+    set: defineOperation<KvScope, void, { key: string; value: unknown }>({
+      right: "write",
+      args: z.strictObject({ key, value: z.json() }),
+      async run({ grant }, { key: k, value }) {
+        const raw = JSON.stringify(value);
+        if (raw.length > grant.scope.maxValueBytes) {
+          throw new WardenError(
+            "LIMIT_EXCEEDED",
+            `kv value for "${k}" is ${raw.length} bytes, over the ${grant.scope.maxValueBytes}-byte limit per value`,
+          );
+        }
+        const used = store.size(grant.scope.namespace);
+        if (used + raw.length + k.length > grant.scope.maxTotalBytes) {
+          throw new WardenError(
+            "LIMIT_EXCEEDED",
+            `kv store is full (${used} of ${grant.scope.maxTotalBytes} bytes); delete keys first`,
+          );
+        }
+        store.set(grant.scope.namespace, scoped(grant, k), raw);
+        return null;
+      },
+      summary: (a) => `set ${a.key}`,
+    }),
+    delete: defineOperation<KvScope, void, { key: string }>({
+      right: "delete",
+      args: z.strictObject({ key }),
+      async run({ grant }, { key: k }) {
+        return store.delete(grant.scope.namespace, scoped(grant, k));
+      },
+      summary: (a) => `delete ${a.key}`,
+    }),
+    list: defineOperation<KvScope, void, { prefix: string; limit: number }>({
+      right: "list",
+      args: z.strictObject({ prefix: z.string().max(512).default(""), limit: z.int().min(1).max(1000).default(100) }),
+      async run({ grant }, { prefix, limit }) {
+        const keys = store.list(grant.scope.namespace, grant.scope.prefix + prefix, limit);
+        return keys.map((k) => k.slice(grant.scope.prefix.length));
+      },
+      summary: (a) => `list ${a.prefix}*`,
+    }),
+  };
+
+  return {
+    kind: "kv",
+    rights: RIGHTS,
+    defaultRights: RIGHTS,
+    parseSpec(body: string, env: KindEnv): Grant<KvScope> {
+      if (!env.owner) throw new WardenError("USAGE", "a kv grant needs an owner (the tool's name)");
+      const rights = body === "" ? [...RIGHTS] : parseRights("kv", body, RIGHTS);
+      return {
+        rights,
+        scope: { namespace: env.owner, prefix: "", maxValueBytes: 1 << 20, maxTotalBytes: 64 << 20 },
+      };
+    },
+    formatSpec: (grant) => `kv:${grant.rights.join(",")}`,
+    describe: (grant) =>
+      `${grant.rights.join(", ")} keys${grant.scope.prefix ? ` starting with "${grant.scope.prefix}"` : ""} in its private store`,
+    async open() {},
+    async close() {},
+    narrowArgs: z.strictObject({ prefix: z.string().min(1).max(256) }),
+    async narrow(parent, request) {
+      const { prefix } = z.strictObject({ prefix: z.string().min(1).max(256) }).parse(request);
+      return { ...parent.grant.scope, prefix: parent.grant.scope.prefix + prefix };
+    },
+    ops,
+  };
+}

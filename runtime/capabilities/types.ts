@@ -1,0 +1,83 @@
+// The contract every capability kind implements; the kernel's gate is the only caller of these methods.
+import type { z } from "zod";
+
+/** What one handle may do: a set of rights and a kind-specific scope (a directory, some origins, ...). */
+export interface Grant<Scope> {
+  rights: readonly string[];
+  scope: Scope;
+}
+
+/** Per-call context the gate passes to an operation. */
+export interface OpContext {
+  /** Aborted when the call's sandbox ends, its wall time runs out, or the handle is revoked. */
+  signal: AbortSignal;
+  /** The name the sandbox gave this handle (e.g. "files"), for messages the guest will read. */
+  handleName: string;
+  /** Who holds the handle (the tool's name), for sinks such as the log. */
+  owner?: string;
+}
+
+/** One operation on a handle. Its arguments come from an untrusted guest and are parsed by `args` first. */
+export interface Operation<Scope, Resource, Args = unknown> {
+  /** The right the handle must hold for this operation; a function when it depends on the arguments (net: the method). */
+  right: string | ((args: Args) => string);
+  args: z.ZodType<Args>;
+  run(target: OpenHandle<Scope, Resource>, args: Args, ctx: OpContext): Promise<unknown>;
+  /** A one-line summary of the arguments for the audit log. Must not include secrets (bodies, header values). */
+  summary(args: Args): string;
+  /**
+   * Optional finer check after the right: e.g. net checks the method. Returning a string denies the call
+   * with that reason; the gate turns it into CAPABILITY_DENIED.
+   */
+  check?(target: OpenHandle<Scope, Resource>, args: Args): string | undefined;
+}
+
+export interface OpenHandle<Scope, Resource> {
+  grant: Grant<Scope>;
+  resource: Resource;
+}
+
+/** Shared services a kind may need; injected so tests can substitute them. */
+export interface KindEnv {
+  /** Directory relative paths in grant specs are resolved against. */
+  cwd: string;
+  /** Who the grant is for (the tool's name); kinds with private state (kv) key it by this, never by the spec. */
+  owner?: string;
+}
+
+export interface CapabilityKind<Scope = unknown, Resource = unknown> {
+  /** The spec prefix and the `type` tools declare: "fs", "net", "kv", "clock", "log". */
+  readonly kind: string;
+  /** Every right this kind knows, in a stable order. */
+  readonly rights: readonly string[];
+  /** Rights a grant spec gets when it names none (e.g. "kv" alone). */
+  readonly defaultRights: readonly string[];
+  /**
+   * Parses what follows "kind:" in a grant spec (may be empty), e.g. "read,write:./data" for fs.
+   * Throws WardenError("USAGE") with a message that shows a valid spec.
+   */
+  parseSpec(body: string, env: KindEnv): Grant<Scope>;
+  /** The spec, in CLI syntax, of a grant: used in denial messages to name the grant that would allow a call. */
+  formatSpec(grant: Grant<Scope>): string;
+  /** Plain words for what a grant allows, for people reading policies and errors. */
+  describe(grant: Grant<Scope>): string;
+  /** Acquires host resources for a new handle (e.g. opens the root directory). */
+  open(grant: Grant<Scope>): Promise<Resource>;
+  /** Releases them; called once, when the handle is revoked or its sandbox disposed. */
+  close(resource: Resource): Promise<void>;
+  /**
+   * Attenuation of the scope (rights are narrowed by the kernel, generically). `request` is untrusted and
+   * is parsed by `narrowArgs`. The result must allow nothing the parent does not.
+   */
+  readonly narrowArgs: z.ZodType;
+  narrow(parent: OpenHandle<Scope, Resource>, request: unknown): Promise<Scope>;
+  // biome-ignore lint/suspicious/noExplicitAny: ops differ in argument type; each op's schema types its own run().
+  readonly ops: Readonly<Record<string, Operation<Scope, Resource, any>>>;
+}
+
+/** Helper that keeps an operation's argument type tied to its schema. */
+export function defineOperation<Scope, Resource, Args>(
+  op: Operation<Scope, Resource, Args>,
+): Operation<Scope, Resource, Args> {
+  return op;
+}

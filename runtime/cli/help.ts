@@ -1,0 +1,45 @@
+// The CLI's help texts: each says what the command does, every flag, and an example that works.
+
+export const MAIN_HELP = `warden: run untrusted tools in sandboxes that hold only the capabilities you grant.
+
+Usage:
+  warden <command> [options]
+
+Commands:
+  tool run FILE     run a tool once with the grants and limits you give it
+
+Options:
+  -h, --help        show help (also after any command: warden tool run --help)
+  --version         print the version
+
+Errors: on failure the last line on stderr is {"error":{"code":"…","message":"…"}}.
+Exit codes: 0 success, 1 the tool failed or was denied, 2 bad usage.
+`;
+
+export const TOOL_RUN_HELP = `warden tool run: run a tool once and print its output as JSON on stdout.
+
+Usage:
+  warden tool run FILE [--grant NAME=SPEC]... [--input JSON | --input -] [limits]
+
+FILE is an ES module (.js, .mjs, .ts, .mts) whose default export is defineTool({...}).
+
+Options:
+  --grant NAME=SPEC   give the tool's capability NAME a handle; repeat for each capability
+  --input JSON        the tool's input (default {}); "-" reads it from stdin
+  --timeout-ms N      wall-time limit per call (default 10000)
+  --cpu-ms N          CPU-time limit per call (default 2000)
+  --memory-mb N       heap limit (default 64, at least 8)
+  --output-kb N       largest output (default 1024)
+  --backend NAME      sandbox backend (default v8)
+  --state DIR         where kv data and the audit log are kept (default .warden)
+
+Grant SPECs:
+  fs:RIGHTS:DIR       a directory; RIGHTS from read,write,create,delete,list   e.g. fs:read,list:./docs
+  net:METHODS:ORIGINS origins (comma-separated); METHODS e.g. GET,POST         e.g. net:GET:https://api.example.com
+  kv[:RIGHTS]         the tool's private key-value store; RIGHTS from read,write,delete,list
+  clock[:read[:RES]]  the time, rounded to RES (1ms, 100ms or 1s; default 100ms); rights read,sleep
+  log[:write]         log lines to stderr
+
+Example:
+  warden tool run examples/tools/read-file.ts --grant files=fs:read:examples/data --input '{"path":"hello.txt"}'
+`;

@@ -1,0 +1,69 @@
+// `warden tool run`: parse flags, load one tool with its grants and limits, call it once, print its output.
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { WardenError } from "../errors.ts";
+import type { Limits } from "../isolates/types.ts";
+import { createRuntime } from "../runtime.ts";
+
+const LIMIT_FLAGS: Record<string, keyof Limits> = {
+  "timeout-ms": "timeoutMs",
+  "cpu-ms": "cpuMs",
+  "memory-mb": "memoryMb",
+  "output-kb": "outputKb",
+};
+
+export async function toolRun(argv: string[], io: { stdout: (s: string) => void }): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      grant: { type: "string", multiple: true, default: [] },
+      input: { type: "string" },
+      "timeout-ms": { type: "string" },
+      "cpu-ms": { type: "string" },
+      "memory-mb": { type: "string" },
+      "output-kb": { type: "string" },
+      backend: { type: "string", default: "v8" },
+      state: { type: "string", default: ".warden" },
+    },
+  });
+  if (positionals.length !== 1) {
+    throw new WardenError("USAGE", `warden tool run takes one tool FILE, got ${positionals.length}; see warden tool run --help`);
+  }
+  const grants: Record<string, string> = {};
+  for (const g of values.grant) {
+    const eq = g.indexOf("=");
+    if (eq <= 0) throw new WardenError("USAGE", `--grant takes NAME=SPEC (e.g. files=fs:read:./data), got "${g}"`);
+    const name = g.slice(0, eq);
+    if (Object.hasOwn(grants, name)) throw new WardenError("USAGE", `--grant ${name} is given twice`);
+    grants[name] = g.slice(eq + 1);
+  }
+  const limits: Partial<Limits> = {};
+  for (const [flag, key] of Object.entries(LIMIT_FLAGS)) {
+    const raw = values[flag as keyof typeof values];
+    if (typeof raw !== "string") continue;
+    if (!/^\d+$/.test(raw)) throw new WardenError("USAGE", `--${flag} takes a whole number, got "${raw}"`);
+    limits[key] = Number(raw);
+  }
+  const input = parseInput(values.input);
+  const runtime = createRuntime({ stateDir: resolve(values.state) });
+  try {
+    const tool = await runtime.loadTool(positionals[0]!, { grants, limits, backend: values.backend });
+    const output = await tool.call(input);
+    io.stdout(`${JSON.stringify(output, null, 2)}\n`);
+  } finally {
+    await runtime.close();
+  }
+}
+
+function parseInput(raw: string | undefined): unknown {
+  if (raw === undefined) return {};
+  const text = raw === "-" ? readFileSync(0, "utf8") : raw;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new WardenError("INVALID_INPUT", `--input is not valid JSON${raw === "-" ? " (read from stdin)" : ""}: ${text.slice(0, 80)}`);
+  }
+}

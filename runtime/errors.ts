@@ -1,0 +1,78 @@
+// The one error type of Warden: a stable code, a message that says what to change, and nothing of the host.
+
+/**
+ * Every code a caller or a guest can see. Codes are API: never rename one, only add.
+ * Guests see a subset (see GUEST_CODES); host-only codes never cross into a sandbox.
+ */
+export const ERROR_CODES = [
+  "USAGE", // the caller used the CLI or host API wrongly
+  "INVALID_INPUT", // the tool's input did not match its input schema
+  "INVALID_OUTPUT", // the tool's output did not match its output schema
+  "CAPABILITY_DENIED", // a handle lacked a right, a path or origin was outside the grant, or the handle was revoked
+  "LIMIT_EXCEEDED", // a CPU, memory, wall-time, output or quota limit was hit
+  "TOOL_ERROR", // the tool's own code threw or misbehaved
+  "LOAD_ERROR", // the tool module could not be loaded or did not define a tool
+  "INVALID_ARGUMENT", // a handle operation got arguments of the wrong shape
+  "NOT_FOUND",
+  "ALREADY_EXISTS",
+  "NOT_A_DIRECTORY",
+  "IS_A_DIRECTORY",
+  "NOT_EMPTY",
+  "NET_ERROR", // a granted request failed in transit (DNS, connect, TLS, reset)
+  "SANDBOX_CRASHED", // the sandbox died for a reason other than a limit
+  "INTERNAL", // a bug in Warden itself; never the caller's fault
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+/** Codes a guest may receive from a handle call. Anything else is reported to the guest as INTERNAL. */
+export const GUEST_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  "CAPABILITY_DENIED",
+  "LIMIT_EXCEEDED",
+  "INVALID_ARGUMENT",
+  "NOT_FOUND",
+  "ALREADY_EXISTS",
+  "NOT_A_DIRECTORY",
+  "IS_A_DIRECTORY",
+  "NOT_EMPTY",
+  "NET_ERROR",
+  "INTERNAL",
+]);
+
+/** What a denial names, so a reader knows exactly which grant would allow the call. */
+export interface Denial {
+  handle: string;
+  right?: string;
+  /** A grant spec, in CLI syntax, that would allow this call. */
+  grant?: string;
+}
+
+export class WardenError extends Error {
+  readonly code: ErrorCode;
+  readonly denial: Denial | undefined;
+
+  constructor(code: ErrorCode, message: string, denial?: Denial) {
+    super(message);
+    this.name = "WardenError";
+    this.code = code;
+    this.denial = denial;
+  }
+
+  /** The plain, serialisable form that crosses process and sandbox boundaries. */
+  toJSON(): { code: ErrorCode; message: string } {
+    return { code: this.code, message: this.message };
+  }
+}
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === "string" && (ERROR_CODES as readonly string[]).includes(value);
+}
+
+/**
+ * Turns anything thrown into a WardenError without leaking it: an unknown error becomes INTERNAL with a
+ * fixed message, because its text may hold host paths or stack frames.
+ */
+export function toWardenError(error: unknown): WardenError {
+  if (error instanceof WardenError) return error;
+  return new WardenError("INTERNAL", "internal error in Warden (details are in the host log)");
+}

@@ -1,0 +1,7 @@
+// The package's public host API: `import { createRuntime } from "warden"`.
+export { type AuditRecord, type AuditSink, MemoryAuditSink, JsonlAuditSink } from "./audit.ts";
+export type { ToolDescriptor } from "./descriptor.ts";
+export { ERROR_CODES, type ErrorCode, WardenError } from "./errors.ts";
+export { DEFAULT_LIMITS, type Limits } from "./isolates/types.ts";
+export { createRuntime, type GrantInput, type LoadOptions, Runtime, type RuntimeOptions } from "./runtime.ts";
+export { Tool } from "./tool.ts";

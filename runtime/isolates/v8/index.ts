@@ -1,0 +1,184 @@
+// The V8 backend: each sandbox is a fresh isolated-vm isolate started from a snapshot of the guest runtime.
+import ivm from "isolated-vm";
+import { WardenError } from "../../errors.ts";
+import { ALLOWED_IMPORTS, preludeSource } from "../prelude.ts";
+import type { Backend, HostCall, Limits, RawDescriptor, RunOutcome, Sandbox, SandboxModule, Usage } from "../types.ts";
+import { type LimitKind, watch } from "../watchdog.ts";
+import { GuestReportedError, limitError, parseEnvelope } from "./results.ts";
+
+/** Largest request a guest may send in one handle call; bigger ones are refused before decoding. */
+const MAX_REQUEST_CHARS = 16 << 20;
+
+let snapshot: ivm.ExternalCopy<ArrayBuffer> | undefined;
+
+/** One snapshot per process: parsing and running zod once instead of once per sandbox. */
+function preludeSnapshot(): ivm.ExternalCopy<ArrayBuffer> {
+  snapshot ??= ivm.Isolate.createSnapshot([{ code: preludeSource(), filename: "warden:prelude" }]);
+  return snapshot;
+}
+
+type Ref = ivm.Reference<(...args: unknown[]) => unknown>;
+
+class V8Sandbox implements Sandbox {
+  private readonly isolate: ivm.Isolate;
+  private readonly context: ivm.Context;
+  private readonly limits: Limits;
+  private readonly refs: { run: Ref; reply: Ref; describe: Ref; register: Ref };
+  private checker: Ref | undefined;
+  /** Why the isolate was killed, if it was; turns the error its callers see into the right code. */
+  private killed: LimitKind | "memory" | "crash" | undefined;
+  private startedAt = performance.now();
+
+  constructor(isolate: ivm.Isolate, context: ivm.Context, limits: Limits, refs: V8Sandbox["refs"]) {
+    this.isolate = isolate;
+    this.context = context;
+    this.limits = limits;
+    this.refs = refs;
+  }
+
+  static async create(limits: Limits, hostCall: HostCall): Promise<V8Sandbox> {
+    let sandbox: V8Sandbox | undefined;
+    const isolate = new ivm.Isolate({
+      memoryLimit: limits.memoryMb,
+      snapshot: preludeSnapshot(),
+      // V8 gave up on this isolate. Recorded so callers get SANDBOX_CRASHED; cells (a later layer) keep the process safe.
+      onCatastrophicError: () => sandbox?.markCrashed(),
+    });
+    const context = await isolate.createContext();
+    const global = context.global;
+    const send = new ivm.Callback(
+      (id: unknown, fd: unknown, op: unknown, argsJson: unknown) => sandbox?.onRequest(id, fd, op, argsJson, hostCall),
+      { ignored: true },
+    );
+    await global.set("__wardenSend", send);
+    await context.eval("__warden.connect(globalThis.__wardenSend); delete globalThis.__wardenSend;");
+    const warden = (await global.get("__warden", { reference: true })) as ivm.Reference<Record<string, unknown>>;
+    const ref = async (name: string) => (await warden.get(name, { reference: true })) as Ref;
+    const refs = { run: await ref("run"), reply: await ref("reply"), describe: await ref("describe"), register: await ref("register") };
+    sandbox = new V8Sandbox(isolate, context, limits, refs);
+    return sandbox;
+  }
+
+  get dead(): boolean {
+    return this.killed !== undefined || this.isolate.isDisposed;
+  }
+
+  private markCrashed(): void {
+    this.killed ??= "crash";
+  }
+
+  private onRequest(id: unknown, fd: unknown, op: unknown, argsJson: unknown, hostCall: HostCall): void {
+    if (this.dead || typeof id !== "number") return;
+    const bad =
+      typeof fd !== "number" || typeof op !== "string" || typeof argsJson !== "string" || argsJson.length > MAX_REQUEST_CHARS;
+    const reply = bad
+      ? Promise.resolve(JSON.stringify({ ok: false, error: { code: "INVALID_ARGUMENT", message: "malformed handle call (or over 16 MiB)" } }))
+      : hostCall(fd as number, op as string, argsJson as string);
+    void reply.then((json) => {
+      // The isolate may have died while the host worked; then there is no one to answer.
+      if (!this.dead) this.refs.reply.applyIgnored(undefined, [id, json], { arguments: { copy: true } });
+    });
+  }
+
+  /** Runs `work` under this sandbox's limits; a limit that runs out kills the isolate and becomes LIMIT_EXCEEDED. */
+  private async guarded<T>(phase: "load" | "call", work: () => Promise<T>): Promise<T> {
+    if (this.dead) throw new WardenError("SANDBOX_CRASHED", "the sandbox is no longer running");
+    this.startedAt = performance.now();
+    const dog = watch({
+      timeoutMs: this.limits.timeoutMs,
+      cpuMs: this.limits.cpuMs,
+      cpuNow: () => Number(this.isolate.cpuTime) / 1e6,
+      kill: (limit) => {
+        this.killed ??= limit;
+        this.isolate.dispose();
+      },
+    });
+    try {
+      return await work();
+    } catch (error) {
+      if (error instanceof WardenError || error instanceof GuestReportedError) throw error;
+      const message = error instanceof Error ? error.message : String(error);
+      if (/memory limit/i.test(message)) this.killed ??= "memory";
+      if (this.killed === undefined && this.isolate.isDisposed) this.killed = "crash";
+      if (this.killed !== undefined) throw limitError(this.killed, phase, this.limits);
+      // A guest exception that escaped the prelude (only possible during load): report its message, not its stack.
+      throw new WardenError(phase === "load" ? "LOAD_ERROR" : "TOOL_ERROR", message.split("\n")[0]!.slice(0, 2000));
+    } finally {
+      dog.stop();
+    }
+  }
+
+  async load(module: SandboxModule): Promise<RawDescriptor> {
+    return this.guarded("load", async () => {
+      const filename = `tool:///${module.filename}`;
+      const tool = await this.isolate.compileModule(module.source, { filename });
+      for (const specifier of tool.dependencySpecifiers) {
+        if (!ALLOWED_IMPORTS.has(specifier)) {
+          throw new WardenError(
+            "LOAD_ERROR",
+            `the tool imports "${specifier}"; a tool may import only ${[...ALLOWED_IMPORTS.keys()].join(" and ")} (bundle anything else into the tool file)`,
+          );
+        }
+      }
+      const entry = await this.isolate.compileModule(`import tool from "tool"; globalThis.__warden.register(tool);`, {
+        filename: "warden:entry",
+      });
+      const builtins = new Map<string, ivm.Module>();
+      for (const [specifier, source] of ALLOWED_IMPORTS) {
+        builtins.set(specifier, await this.isolate.compileModule(source, { filename: `warden:${specifier}` }));
+      }
+      await entry.instantiate(this.context, (specifier) => {
+        if (specifier === "tool") return tool;
+        const builtin = builtins.get(specifier);
+        if (!builtin) throw new Error(`cannot import "${specifier}"`);
+        return builtin;
+      });
+      await entry.evaluate({ promise: true });
+      return JSON.parse(String(await this.refs.describe.apply(undefined, [], { result: { copy: true } }))) as unknown;
+    });
+  }
+
+  async run(inputJson: string, handlesJson: string, outputSchemaJson: string): Promise<RunOutcome> {
+    return this.guarded("call", async () => {
+      const envelope = await this.refs.run.apply(undefined, [inputJson, handlesJson], {
+        arguments: { copy: true },
+        result: { promise: true, copy: true },
+      });
+      const outputJson = parseEnvelope(envelope, this.limits);
+      const problem = await this.checkOutput(outputSchemaJson, outputJson);
+      if (problem) throw new WardenError("INVALID_OUTPUT", `the tool's output does not match its output schema: ${problem}`);
+      return { outputJson, usage: this.usage() };
+    });
+  }
+
+  /**
+   * Checks the output in a second context of the same isolate: the tool's code never ran there, so it cannot
+   * have poisoned the checker, and any cost the schema carries (regexes) is charged to this sandbox's limits.
+   */
+  private async checkOutput(schemaJson: string, outputJson: string): Promise<string> {
+    if (!this.checker) {
+      const context = await this.isolate.createContext();
+      const warden = (await context.global.get("__warden", { reference: true })) as ivm.Reference<Record<string, unknown>>;
+      this.checker = (await warden.get("checkOutput", { reference: true })) as Ref;
+    }
+    return String(await this.checker.apply(undefined, [schemaJson, outputJson], { arguments: { copy: true }, result: { copy: true } }));
+  }
+
+  usage(): Usage {
+    const disposed = this.isolate.isDisposed;
+    return {
+      cpuMs: disposed ? 0 : Number(this.isolate.cpuTime) / 1e6,
+      wallMs: performance.now() - this.startedAt,
+      heapBytes: disposed ? 0 : this.isolate.getHeapStatisticsSync().used_heap_size,
+    };
+  }
+
+  async dispose(): Promise<void> {
+    if (!this.isolate.isDisposed) this.isolate.dispose();
+  }
+}
+
+export const v8Backend: Backend = {
+  name: "v8",
+  create: ({ limits, hostCall }) => V8Sandbox.create(limits, hostCall),
+};

@@ -1,0 +1,49 @@
+// Turning what comes back from a sandbox into output or a WardenError: the result envelope and limit errors.
+import { z } from "zod";
+import { WardenError } from "../../errors.ts";
+import type { Limits } from "../types.ts";
+
+const envelopeSchema = z.discriminatedUnion("ok", [
+  z.strictObject({ ok: z.literal(true), output: z.json() }),
+  z.strictObject({ ok: z.literal(false), error: z.strictObject({ code: z.string(), message: z.string() }) }),
+]);
+
+/** Parses the guest's result envelope (untrusted) into the output JSON, or throws the error it reports. */
+export function parseEnvelope(envelope: unknown, limits: Limits): string {
+  if (typeof envelope !== "string") throw new WardenError("TOOL_ERROR", "the tool returned something other than a result");
+  const maxChars = limits.outputKb * 1024;
+  if (envelope.length > maxChars + 64) {
+    throw new WardenError(
+      "LIMIT_EXCEEDED",
+      `the tool's output is about ${Math.ceil(envelope.length / 1024)} KiB, over its output limit of ${limits.outputKb} KiB (raise it with --output-kb or outputKb)`,
+    );
+  }
+  const parsed = envelopeSchema.safeParse(JSON.parse(envelope));
+  if (!parsed.success) throw new WardenError("TOOL_ERROR", "the tool returned a malformed result");
+  if (!parsed.data.ok) {
+    // The code is the guest's claim; the runtime decides whether to believe it (see runtime/tool.ts).
+    throw new GuestReportedError(parsed.data.error.code, parsed.data.error.message);
+  }
+  return JSON.stringify(parsed.data.output);
+}
+
+/** An error as the guest reported it: not yet trusted. */
+export class GuestReportedError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string) {
+    super(message);
+    this.code = code;
+  }
+}
+
+const LIMIT_WORDS = {
+  wall: (l: Limits) => `its wall-time limit of ${l.timeoutMs} ms (raise it with --timeout-ms or timeoutMs)`,
+  cpu: (l: Limits) => `its CPU-time limit of ${l.cpuMs} ms (raise it with --cpu-ms or cpuMs)`,
+  memory: (l: Limits) => `its memory limit of ${l.memoryMb} MiB (raise it with --memory-mb or memoryMb)`,
+};
+
+export function limitError(kind: "wall" | "cpu" | "memory" | "crash", phase: "load" | "call", limits: Limits): WardenError {
+  const what = phase === "load" ? "loading the tool" : "the tool call";
+  if (kind === "crash") return new WardenError("SANDBOX_CRASHED", `the sandbox crashed during ${what}; the next call starts a fresh one`);
+  return new WardenError("LIMIT_EXCEEDED", `${what} exceeded ${LIMIT_WORDS[kind](limits)}`);
+}

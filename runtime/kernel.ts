@@ -1,0 +1,314 @@
+// The kernel: sandboxes' handle tables and the one gate every handle call goes through
+// (table lookup, rights, policy check, quota, execution, audit).
+import { z } from "zod";
+import type { AuditLog } from "./audit.ts";
+import type { CapabilityKind, Grant, KindEnv } from "./capabilities/types.ts";
+import { type ErrorCode, WardenError } from "./errors.ts";
+import { Handle, HandleTable } from "./handles.ts";
+
+export interface KernelQuota {
+  /** Handle calls a sandbox may have in flight at once; more are refused, so a guest cannot queue work on the host without bound. */
+  maxInFlight: number;
+  /** Handle calls per tool call. */
+  maxCallsPerRun: number;
+}
+
+export const DEFAULT_QUOTA: KernelQuota = { maxInFlight: 64, maxCallsPerRun: 10_000 };
+
+/** The kernel's view of one sandbox: who it is, what it holds, what it is spending. */
+export interface SandboxRecord {
+  readonly id: string;
+  readonly tool: string;
+  readonly table: HandleTable;
+  /** Handles the sandbox was given by name (grants and delegations), name to descriptor. */
+  readonly named: Map<string, number>;
+  inFlight: number;
+  callsThisRun: number;
+  /** Aborted when the current run ends, so its in-flight operations (sleeps, fetches) stop. */
+  run: AbortController;
+  /**
+   * Errors the kernel raised in this run, in their host-side form (which may name host paths and grants).
+   * A guest's failure is trusted to be one of these only if the kernel really issued it.
+   */
+  issued: Map<ErrorCode, WardenError>;
+  disposed: boolean;
+}
+
+let nextSandboxId = 1;
+
+const attenuateRequest = z.looseObject({ rights: z.array(z.string()).optional() });
+
+export class Kernel {
+  private readonly kinds = new Map<string, CapabilityKind>();
+  private readonly sandboxes = new Map<string, SandboxRecord>();
+  readonly audit: AuditLog;
+  private readonly quota: KernelQuota;
+
+  constructor(options: { kinds: CapabilityKind[]; audit: AuditLog; quota?: Partial<KernelQuota> }) {
+    for (const kind of options.kinds) this.kinds.set(kind.kind, kind);
+    this.audit = options.audit;
+    this.quota = { ...DEFAULT_QUOTA, ...options.quota };
+  }
+
+  kind(name: string): CapabilityKind | undefined {
+    return this.kinds.get(name);
+  }
+
+  kindNames(): string[] {
+    return [...this.kinds.keys()];
+  }
+
+  /** Parses a grant spec ("fs:read:./data") into its kind and grant; USAGE error if it is not valid. */
+  parseSpec(spec: string, env: KindEnv): { kind: CapabilityKind; grant: Grant<unknown> } {
+    const colon = spec.indexOf(":");
+    const kindName = colon < 0 ? spec : spec.slice(0, colon);
+    const kind = this.kinds.get(kindName);
+    if (!kind) {
+      throw new WardenError(
+        "USAGE",
+        `unknown capability kind "${kindName}" in grant "${spec}"; known kinds: ${this.kindNames().join(", ")}`,
+      );
+    }
+    return { kind, grant: kind.parseSpec(colon < 0 ? "" : spec.slice(colon + 1), env) };
+  }
+
+  createSandbox(tool: string): SandboxRecord {
+    const record: SandboxRecord = {
+      id: `sb${nextSandboxId++}`,
+      tool,
+      table: new HandleTable(),
+      named: new Map(),
+      inFlight: 0,
+      callsThisRun: 0,
+      run: new AbortController(),
+      issued: new Map(),
+      disposed: false,
+    };
+    this.sandboxes.set(record.id, record);
+    return record;
+  }
+
+  /** Gives a sandbox a new root handle; returns its descriptor in that sandbox's table. */
+  async grant(sb: SandboxRecord, name: string, kind: CapabilityKind, grant: Grant<unknown>): Promise<number> {
+    const resource = await kind.open(grant);
+    const fd = sb.table.install(new Handle(kind, grant, resource, name));
+    sb.named.set(name, fd);
+    this.audit.record({
+      event: "grant",
+      tool: sb.tool,
+      sandbox: sb.id,
+      handle: name,
+      kind: kind.kind,
+      summary: kind.formatSpec(grant),
+      decision: "allow",
+    });
+    return fd;
+  }
+
+  /**
+   * Derives a narrower handle from one the sandbox holds: fewer rights and/or a narrower scope.
+   * The result allows nothing its parent does not, and is revoked with it.
+   */
+  async attenuate(sb: SandboxRecord, fd: number, request: unknown, name?: string): Promise<number> {
+    const parent = this.lookup(sb, fd);
+    const child = await this.derive(parent, request, name ?? parent.name);
+    return sb.table.install(child);
+  }
+
+  /** Delegation: gives another sandbox a handle derived (and so revocable) from one this sandbox holds. */
+  async delegate(from: SandboxRecord, fd: number, to: SandboxRecord, name: string, request: unknown = {}): Promise<number> {
+    const parent = this.lookup(from, fd);
+    const child = await this.derive(parent, request, name);
+    const childFd = to.table.install(child);
+    to.named.set(name, childFd);
+    this.audit.record({
+      event: "grant",
+      tool: to.tool,
+      sandbox: to.id,
+      handle: name,
+      kind: child.kind.kind,
+      summary: `delegated by ${from.tool} from "${parent.name}"`,
+      decision: "allow",
+    });
+    return childFd;
+  }
+
+  /** Revokes a handle and every handle derived from it, in whatever sandbox holds them. */
+  async revoke(sb: SandboxRecord, fd: number): Promise<number> {
+    const handle = sb.table.get(fd);
+    if (!handle) throw new WardenError("USAGE", `sandbox ${sb.id} has no handle ${fd}`);
+    const count = await handle.revoke();
+    this.audit.record({
+      event: "revoke",
+      tool: sb.tool,
+      sandbox: sb.id,
+      handle: handle.name,
+      kind: handle.kind.kind,
+      summary: `${count} handle(s)`,
+      decision: "allow",
+    });
+    return count;
+  }
+
+  /** Descriptors a sandbox holds, by the name it knows each by; what the guest runtime is told at each run. */
+  handlesOf(sb: SandboxRecord): Record<string, { fd: number; kind: string; rights: readonly string[] }> {
+    const out: Record<string, { fd: number; kind: string; rights: readonly string[] }> = {};
+    for (const [name, fd] of sb.named) {
+      const handle = sb.table.get(fd);
+      if (handle && !handle.revoked) out[name] = { fd, kind: handle.kind.kind, rights: handle.grant.rights };
+    }
+    return out;
+  }
+
+  beginRun(sb: SandboxRecord): void {
+    sb.run = new AbortController();
+    sb.callsThisRun = 0;
+    sb.issued.clear();
+  }
+
+  endRun(sb: SandboxRecord): void {
+    sb.run.abort();
+  }
+
+  async disposeSandbox(sb: SandboxRecord): Promise<void> {
+    if (sb.disposed) return;
+    sb.disposed = true;
+    sb.run.abort();
+    for (const [, handle] of sb.table.entries()) await handle.revoke();
+    this.sandboxes.delete(sb.id);
+  }
+
+  /**
+   * The gate. Every handle call from every backend comes here. Errors thrown are guest-safe; the host-side
+   * form of each (naming the grant that would allow it) is kept in `sb.issued`.
+   */
+  async invoke(sb: SandboxRecord, fd: unknown, opName: unknown, rawArgs: unknown): Promise<unknown> {
+    let handle: Handle | undefined;
+    let summary: string | undefined;
+    try {
+      if (sb.disposed) throw new WardenError("CAPABILITY_DENIED", "this sandbox has been disposed");
+      if (typeof fd !== "number" || typeof opName !== "string") {
+        throw new WardenError("INVALID_ARGUMENT", "a handle call needs a handle descriptor and an operation name");
+      }
+      handle = this.lookup(sb, fd);
+      if (opName === "$attenuate") return await this.guestAttenuate(sb, handle, rawArgs);
+      const op = Object.hasOwn(handle.kind.ops, opName) ? handle.kind.ops[opName] : undefined;
+      if (!op) {
+        throw new WardenError(
+          "INVALID_ARGUMENT",
+          `handle "${handle.name}" (${handle.kind.kind}) has no operation "${opName}"; it has: ${Object.keys(handle.kind.ops).join(", ")}`,
+        );
+      }
+      const parsed = op.args.safeParse(rawArgs);
+      if (!parsed.success) {
+        throw new WardenError("INVALID_ARGUMENT", `bad arguments to ${handle.name}.${opName}: ${z.prettifyError(parsed.error)}`);
+      }
+      const args: unknown = parsed.data;
+      summary = op.summary(args);
+      const right = typeof op.right === "function" ? op.right(args) : op.right;
+      if (!handle.grant.rights.includes(right)) throw this.missingRight(handle, right);
+      const reason = op.check?.({ grant: handle.grant, resource: handle.resource }, args);
+      if (reason !== undefined) throw new WardenError("CAPABILITY_DENIED", reason, { handle: handle.name, right });
+      if (sb.inFlight >= this.quota.maxInFlight) {
+        throw new WardenError("LIMIT_EXCEEDED", `more than ${this.quota.maxInFlight} handle calls in flight at once`);
+      }
+      if (++sb.callsThisRun > this.quota.maxCallsPerRun) {
+        throw new WardenError("LIMIT_EXCEEDED", `more than ${this.quota.maxCallsPerRun} handle calls in one tool call`);
+      }
+      sb.inFlight++;
+      try {
+        const signal = AbortSignal.any([sb.run.signal, handle.signal]);
+        const value = await op.run({ grant: handle.grant, resource: handle.resource }, args, {
+          signal,
+          handleName: handle.name,
+          owner: sb.tool,
+        });
+        this.recordCall(sb, handle, opName, summary, "allow");
+        return value;
+      } finally {
+        sb.inFlight--;
+      }
+    } catch (error) {
+      const guestError = error instanceof WardenError ? error : new WardenError("INTERNAL", "internal error in a handle operation");
+      const denied = guestError.code === "CAPABILITY_DENIED";
+      this.recordCall(sb, handle, String(opName), summary, denied ? "deny" : "error", guestError);
+      sb.issued.set(guestError.code, this.forHost(handle, guestError));
+      throw guestError;
+    }
+  }
+
+  private lookup(sb: SandboxRecord, fd: number): Handle {
+    const handle = sb.table.get(fd);
+    // One message for "never existed" and "revoked", so a guest cannot probe for other sandboxes' handles.
+    if (!handle) throw new WardenError("CAPABILITY_DENIED", `no handle ${fd} in this sandbox`);
+    if (handle.revoked) throw new WardenError("CAPABILITY_DENIED", `handle "${handle.name}" has been revoked`, { handle: handle.name });
+    return handle;
+  }
+
+  private async derive(parent: Handle, request: unknown, name: string): Promise<Handle> {
+    const parsed = attenuateRequest.safeParse(request);
+    if (!parsed.success) throw new WardenError("INVALID_ARGUMENT", `bad attenuation request: ${z.prettifyError(parsed.error)}`);
+    const { rights: wanted, ...scopeRequest } = parsed.data;
+    const rights = wanted ?? [...parent.grant.rights];
+    for (const right of rights) {
+      if (!parent.grant.rights.includes(right)) throw this.missingRight(parent, right, "cannot be delegated: the parent lacks it");
+    }
+    const scope = Object.keys(scopeRequest).length === 0
+      ? parent.grant.scope
+      : await parent.kind.narrow({ grant: parent.grant, resource: parent.resource }, scopeRequest);
+    const grant: Grant<unknown> = { rights, scope };
+    const resource = await parent.kind.open(grant);
+    return new Handle(parent.kind, grant, resource, name, parent);
+  }
+
+  private async guestAttenuate(sb: SandboxRecord, handle: Handle, request: unknown): Promise<unknown> {
+    const fd = sb.table.install(await this.derive(handle, request, handle.name));
+    const child = sb.table.get(fd)!;
+    this.recordCall(sb, handle, "$attenuate", child.kind.formatSpec(child.grant).replace(/:\/.*$/, ""), "allow");
+    return { fd, rights: child.grant.rights };
+  }
+
+  private missingRight(handle: Handle, right: string, why = "is missing"): WardenError {
+    return new WardenError(
+      "CAPABILITY_DENIED",
+      `the "${right}" right ${why} on handle "${handle.name}" (${handle.kind.kind}; it has: ${handle.grant.rights.join(", ") || "none"})`,
+      { handle: handle.name, right },
+    );
+  }
+
+  /** The host-side form of a guest error: adds the grant that would allow the call, which may name host paths. */
+  private forHost(handle: Handle | undefined, error: WardenError): WardenError {
+    const right = error.denial?.right;
+    if (!handle || error.code !== "CAPABILITY_DENIED" || !right || handle.grant.rights.includes(right)) return error;
+    const known = handle.kind.rights;
+    const rights = [...handle.grant.rights, right].sort((a, b) => known.indexOf(a) - known.indexOf(b));
+    const spec = handle.kind.formatSpec({ ...handle.grant, rights });
+    return new WardenError("CAPABILITY_DENIED", `${error.message}; to allow it, grant --grant ${handle.name}=${spec}`, {
+      handle: handle.name,
+      right,
+      grant: spec,
+    });
+  }
+
+  private recordCall(
+    sb: SandboxRecord,
+    handle: Handle | undefined,
+    op: string,
+    summary: string | undefined,
+    decision: "allow" | "deny" | "error",
+    error?: WardenError,
+  ): void {
+    this.audit.record({
+      event: "call",
+      tool: sb.tool,
+      sandbox: sb.id,
+      handle: handle?.name,
+      kind: handle?.kind.kind,
+      op,
+      summary,
+      decision,
+      code: error?.code,
+      reason: error?.message,
+    });
+  }
+}

@@ -1,0 +1,67 @@
+// The wire encoding between kernel and sandboxes: JSON, with bytes as tagged base64. Pure JS, so guests bundle it too.
+
+const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+const LOOKUP = new Int16Array(128).fill(-1);
+for (let i = 0; i < ALPHABET.length; i++) LOOKUP[ALPHABET.charCodeAt(i)] = i;
+
+/** The tag that marks bytes in a JSON message: `{ "$bytes": "<base64>" }`. */
+export const BYTES_TAG = "$bytes";
+
+export function bytesToBase64(bytes: Uint8Array): string {
+  let out = "";
+  let i = 0;
+  for (; i + 2 < bytes.length; i += 3) {
+    const n = (bytes[i]! << 16) | (bytes[i + 1]! << 8) | bytes[i + 2]!;
+    out += ALPHABET[n >> 18]! + ALPHABET[(n >> 12) & 63]! + ALPHABET[(n >> 6) & 63]! + ALPHABET[n & 63]!;
+  }
+  const rest = bytes.length - i;
+  if (rest === 1) {
+    const n = bytes[i]! << 16;
+    out += `${ALPHABET[n >> 18]!}${ALPHABET[(n >> 12) & 63]!}==`;
+  } else if (rest === 2) {
+    const n = (bytes[i]! << 16) | (bytes[i + 1]! << 8);
+    out += `${ALPHABET[n >> 18]!}${ALPHABET[(n >> 12) & 63]!}${ALPHABET[(n >> 6) & 63]!}=`;
+  }
+  return out;
+}
+
+export function base64ToBytes(text: string): Uint8Array {
+  const clean = text.replace(/=+$/, "");
+  if (clean.length % 4 === 1) throw new TypeError("invalid base64");
+  const out = new Uint8Array(Math.floor((clean.length * 3) / 4));
+  let o = 0;
+  for (let i = 0; i < clean.length; i += 4) {
+    let n = 0;
+    const chunk = Math.min(4, clean.length - i);
+    for (let j = 0; j < 4; j++) {
+      const c = j < chunk ? clean.charCodeAt(i + j) : 65; // "A" pads a short final chunk with zero bits
+      const v = c < 128 ? LOOKUP[c]! : -1;
+      if (v < 0) throw new TypeError("invalid base64");
+      n = (n << 6) | v;
+    }
+    out[o++] = (n >> 16) & 255;
+    if (chunk > 2) out[o++] = (n >> 8) & 255;
+    if (chunk > 3) out[o++] = n & 255;
+  }
+  return out;
+}
+
+export function encode(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v instanceof Uint8Array ? { [BYTES_TAG]: bytesToBase64(v) } : v,
+  );
+}
+
+export function decode(text: string): unknown {
+  return JSON.parse(text, (_key, v: unknown) => {
+    if (v !== null && typeof v === "object" && !Array.isArray(v)) {
+      const keys = Object.keys(v);
+      const tagged = (v as Record<string, unknown>)[BYTES_TAG];
+      if (keys.length === 1 && typeof tagged === "string") return base64ToBytes(tagged);
+    }
+    return v;
+  });
+}
+
+/** The reply to one handle call, as it crosses into the sandbox. */
+export type Reply = { ok: true; value: unknown } | { ok: false; error: { code: string; message: string } };

@@ -1,0 +1,189 @@
+// The host embedding API: createRuntime() wires the kernel, the capability kinds and the backends together.
+import { readFile } from "node:fs/promises";
+import { stripTypeScriptTypes } from "node:module";
+import { basename, extname, join, resolve } from "node:path";
+import { z } from "zod";
+import { AuditLog, type AuditSink, JsonlAuditSink, MemoryAuditSink } from "./audit.ts";
+import { bridgeTo } from "./bridge.ts";
+import { createClockKind } from "./capabilities/clock/index.ts";
+import { fsKind } from "./capabilities/fs/index.ts";
+import { createKvKind } from "./capabilities/kv/index.ts";
+import { type KvStore, MemoryKvStore, SqliteKvStore } from "./capabilities/kv/store.ts";
+import { createLogKind, type LogSink } from "./capabilities/log/index.ts";
+import { createNetKind, type LookupFn } from "./capabilities/net/index.ts";
+import type { CapabilityKind } from "./capabilities/types.ts";
+import { type GrantRequest, matchGrants, parseDescriptor } from "./descriptor.ts";
+import { WardenError } from "./errors.ts";
+import { DEFAULT_LIMITS, type Backend, type Limits, type SandboxModule } from "./isolates/types.ts";
+import { v8Backend } from "./isolates/v8/index.ts";
+import { Kernel, type KernelQuota, type SandboxRecord } from "./kernel.ts";
+import { Tool } from "./tool.ts";
+import { mkdirSync } from "node:fs";
+
+export interface RuntimeOptions {
+  /** Relative paths in grants and tool paths resolve against this. Default: process.cwd(). */
+  cwd?: string;
+  /** Where durable state lives (kv store, audit log). Default: none, everything in memory. */
+  stateDir?: string;
+  /** Extra audit sinks; an in-memory sink is always kept (see runtime.auditRecords). */
+  auditSinks?: AuditSink[];
+  /** Where tools' log lines go. Default: stderr. */
+  log?: LogSink;
+  /** DNS resolver for net handles; injectable for tests. */
+  lookup?: LookupFn;
+  quota?: Partial<KernelQuota>;
+  /** Extra backends by name (v8 is built in). */
+  backends?: Backend[];
+}
+
+/** A grant given to a tool, as a spec string in CLI syntax: "fs:read:./data", "net:GET:https://api.example.com", "kv". */
+export type GrantInput = string;
+
+export interface LoadOptions {
+  grants?: Record<string, GrantInput>;
+  limits?: Partial<Limits>;
+  backend?: string;
+}
+
+const limitsSchema = z.strictObject({
+  timeoutMs: z.int().min(1).max(3_600_000).optional(),
+  cpuMs: z.int().min(1).max(3_600_000).optional(),
+  memoryMb: z.int().min(8).max(16_384).optional(),
+  outputKb: z.int().min(1).max(1_048_576).optional(),
+});
+
+const defaultLog: LogSink = ({ level, message, owner }) => process.stderr.write(`[${owner}] ${level}: ${message}\n`);
+
+export class Runtime {
+  readonly kernel: Kernel;
+  private readonly memory = new MemoryAuditSink();
+  private readonly kv: KvStore;
+  private readonly cwd: string;
+  private readonly backends = new Map<string, Backend>();
+  private readonly tools = new Set<Tool>();
+
+  constructor(options: RuntimeOptions = {}) {
+    this.cwd = resolve(options.cwd ?? process.cwd());
+    const sinks: AuditSink[] = [this.memory, ...(options.auditSinks ?? [])];
+    if (options.stateDir) {
+      mkdirSync(options.stateDir, { recursive: true });
+      sinks.push(new JsonlAuditSink(join(options.stateDir, "audit.jsonl")));
+    }
+    this.kv = options.stateDir ? new SqliteKvStore(join(options.stateDir, "kv.sqlite")) : new MemoryKvStore();
+    const kinds: CapabilityKind[] = [
+      fsKind as CapabilityKind,
+      createNetKind({ lookup: options.lookup }) as CapabilityKind,
+      createKvKind(this.kv) as CapabilityKind,
+      createClockKind() as CapabilityKind,
+      createLogKind(options.log ?? defaultLog) as CapabilityKind,
+    ];
+    this.kernel = new Kernel({ kinds, audit: new AuditLog(sinks), quota: options.quota });
+    for (const backend of [v8Backend, ...(options.backends ?? [])]) this.backends.set(backend.name, backend);
+  }
+
+  /** The newest audit records kept in memory. */
+  get auditRecords() {
+    return this.memory.records;
+  }
+
+  async loadTool(path: string, options: LoadOptions = {}): Promise<Tool> {
+    const limits = this.limits(options.limits);
+    const backend = this.backend(options.backend ?? "v8");
+    const module = await this.readModule(path);
+    let record: SandboxRecord | undefined;
+    const hostCall = bridgeTo(this.kernel, () => record);
+    const start = async () => {
+      const sandbox = await backend.create({ limits, hostCall });
+      try {
+        return { sandbox, descriptor: parseDescriptor(await sandbox.load(module)) };
+      } catch (error) {
+        await sandbox.dispose();
+        throw error;
+      }
+    };
+    const { sandbox, descriptor } = await start();
+    try {
+      const grants = matchGrants(descriptor, this.parseGrants(options.grants ?? {}, descriptor.name), (k) => this.kernel.kind(k));
+      record = this.kernel.createSandbox(descriptor.name);
+      for (const g of grants) await this.kernel.grant(record, g.name, g.kind, g.grant);
+    } catch (error) {
+      await sandbox.dispose();
+      if (record) await this.kernel.disposeSandbox(record);
+      throw error;
+    }
+    this.kernel.audit.record({ event: "load", tool: descriptor.name, sandbox: record.id, summary: `${backend.name} ${module.filename}`, decision: "allow" });
+    const expected = JSON.stringify(descriptor);
+    const tool = new Tool({
+      kernel: this.kernel,
+      backend,
+      module,
+      limits,
+      descriptor,
+      record,
+      sandbox,
+      restart: async () => {
+        const fresh = await start();
+        // A module that defines a different tool on reload (it read a clock, say) is not the tool that was granted.
+        if (JSON.stringify(fresh.descriptor) !== expected) {
+          await fresh.sandbox.dispose();
+          throw new WardenError("LOAD_ERROR", `tool "${descriptor.name}" defined itself differently when restarted`);
+        }
+        return fresh.sandbox;
+      },
+    });
+    this.tools.add(tool);
+    return tool;
+  }
+
+  async close(): Promise<void> {
+    for (const tool of this.tools) await tool.dispose();
+    this.tools.clear();
+    this.kernel.audit.close();
+    this.kv.close();
+  }
+
+  private limits(input: Partial<Limits> | undefined): Limits {
+    const parsed = limitsSchema.safeParse(input ?? {});
+    if (!parsed.success) throw new WardenError("USAGE", `bad limits: ${z.prettifyError(parsed.error)}`);
+    return { ...DEFAULT_LIMITS, ...parsed.data };
+  }
+
+  private backend(name: string): Backend {
+    const backend = this.backends.get(name);
+    if (!backend) throw new WardenError("USAGE", `unknown backend "${name}"; available: ${[...this.backends.keys()].join(", ")}`);
+    return backend;
+  }
+
+  private async readModule(path: string): Promise<SandboxModule> {
+    const full = resolve(this.cwd, path);
+    let source: string;
+    try {
+      source = await readFile(full, "utf8");
+    } catch {
+      throw new WardenError("USAGE", `cannot read tool file ${path}`);
+    }
+    const ext = extname(full);
+    if (ext === ".ts" || ext === ".mts") {
+      try {
+        source = stripTypeScriptTypes(source, { mode: "strip" });
+      } catch (error) {
+        throw new WardenError("LOAD_ERROR", `cannot strip TypeScript types from ${basename(full)}: ${(error as Error).message.split("\n")[0]}`);
+      }
+    } else if (ext !== ".js" && ext !== ".mjs") {
+      throw new WardenError("USAGE", `a tool file must be .js, .mjs, .ts or .mts, got ${basename(full)}`);
+    }
+    return { source, filename: basename(full) };
+  }
+
+  private parseGrants(grants: Record<string, GrantInput>, owner: string): GrantRequest[] {
+    return Object.entries(grants).map(([name, spec]) => {
+      if (typeof spec !== "string") throw new WardenError("USAGE", `grant "${name}" must be a spec string such as "fs:read:./data"`);
+      const { kind, grant } = this.kernel.parseSpec(spec, { cwd: this.cwd, owner });
+      return { name, kind, grant };
+    });
+  }
+}
+
+export function createRuntime(options?: RuntimeOptions): Runtime {
+  return new Runtime(options);
+}

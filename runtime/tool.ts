@@ -1,0 +1,118 @@
+// A loaded tool: its sandbox, its kernel record, and one call at a time through both.
+import type { AuditLog } from "./audit.ts";
+import type { ToolDescriptor } from "./descriptor.ts";
+import { type ErrorCode, isErrorCode, WardenError } from "./errors.ts";
+import type { Backend, Limits, Sandbox, SandboxModule } from "./isolates/types.ts";
+import { GuestReportedError } from "./isolates/v8/results.ts";
+import type { Kernel, SandboxRecord } from "./kernel.ts";
+
+/** Codes a tool may report about itself; any other code it reports must match an error the kernel really raised. */
+const SELF_REPORTED: ReadonlySet<ErrorCode> = new Set(["INVALID_INPUT", "INVALID_OUTPUT", "TOOL_ERROR"]);
+
+export interface ToolParts {
+  kernel: Kernel;
+  backend: Backend;
+  module: SandboxModule;
+  limits: Limits;
+  descriptor: ToolDescriptor;
+  record: SandboxRecord;
+  sandbox: Sandbox;
+  /** Starts a fresh sandbox for this tool after its previous one died. */
+  restart: () => Promise<Sandbox>;
+}
+
+export class Tool {
+  readonly definition: ToolDescriptor;
+  readonly limits: Limits;
+  readonly backend: string;
+  private readonly kernel: Kernel;
+  private readonly record: SandboxRecord;
+  private sandbox: Sandbox;
+  private readonly restart: () => Promise<Sandbox>;
+  private queue: Promise<unknown> = Promise.resolve();
+  private disposed = false;
+
+  constructor(parts: ToolParts) {
+    this.definition = parts.descriptor;
+    this.limits = parts.limits;
+    this.backend = parts.backend.name;
+    this.kernel = parts.kernel;
+    this.record = parts.record;
+    this.sandbox = parts.sandbox;
+    this.restart = parts.restart;
+  }
+
+  get name(): string {
+    return this.definition.name;
+  }
+
+  /** The kernel's record of this tool's sandbox (its handle table); for hosts that delegate or revoke. */
+  get sandboxRecord(): SandboxRecord {
+    return this.record;
+  }
+
+  /** Calls the tool. Calls on one tool run one after another; load a tool twice to run it in parallel. */
+  call(input: unknown): Promise<unknown> {
+    const result = this.queue.then(() => this.callNow(input));
+    this.queue = result.catch(() => undefined);
+    return result;
+  }
+
+  /** Revokes the handle the tool knows by `name`, and everything derived from it. */
+  async revoke(name: string): Promise<number> {
+    const fd = this.record.named.get(name);
+    if (fd === undefined) throw new WardenError("USAGE", `tool "${this.name}" holds no handle named "${name}"`);
+    return this.kernel.revoke(this.record, fd);
+  }
+
+  private async callNow(input: unknown): Promise<unknown> {
+    if (this.disposed) throw new WardenError("USAGE", `tool "${this.name}" has been disposed`);
+    if (this.sandbox.dead) this.sandbox = await this.restart();
+    const audit: AuditLog = this.kernel.audit;
+    const inputJson = JSON.stringify(input ?? null);
+    this.kernel.beginRun(this.record);
+    try {
+      const outcome = await this.sandbox.run(
+        inputJson,
+        JSON.stringify(this.kernel.handlesOf(this.record)),
+        JSON.stringify(this.definition.outputSchema),
+      );
+      audit.record({ event: "call", tool: this.name, sandbox: this.record.id, op: "run", decision: "allow" });
+      return JSON.parse(outcome.outputJson) as unknown;
+    } catch (error) {
+      const failure = this.trusted(error);
+      audit.record({
+        event: failure.code === "LIMIT_EXCEEDED" ? "limit" : "call",
+        tool: this.name,
+        sandbox: this.record.id,
+        op: "run",
+        decision: failure.code === "CAPABILITY_DENIED" ? "deny" : "error",
+        code: failure.code,
+        reason: failure.message,
+      });
+      throw failure;
+    } finally {
+      this.kernel.endRun(this.record);
+    }
+  }
+
+  /** What the caller is told: the kernel's own record of an error where the guest claims one. */
+  private trusted(error: unknown): WardenError {
+    if (error instanceof WardenError) return error;
+    if (error instanceof GuestReportedError) {
+      if (isErrorCode(error.code) && SELF_REPORTED.has(error.code)) return new WardenError(error.code, error.message);
+      const issued = isErrorCode(error.code) ? this.record.issued.get(error.code) : undefined;
+      if (issued) return issued;
+      return new WardenError("TOOL_ERROR", `${error.code}: ${error.message}`);
+    }
+    return new WardenError("INTERNAL", "internal error while calling the tool");
+  }
+
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    await this.queue;
+    await this.sandbox.dispose();
+    await this.kernel.disposeSandbox(this.record);
+  }
+}

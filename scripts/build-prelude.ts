@@ -1,0 +1,40 @@
+// Builds dist/prelude.js, the script every sandbox starts from: the guest runtime (sdk/guest) with zod bundled in.
+// With --if-stale it does nothing when the output is newer than every source it is built from.
+import { mkdirSync, readdirSync, statSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { build } from "esbuild";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const out = join(root, "dist", "prelude.js");
+const sources = [join(root, "sdk", "guest"), join(root, "runtime", "protocol"), join(root, "package-lock.json")];
+
+function newest(path: string): number {
+  const info = statSync(path);
+  if (!info.isDirectory()) return info.mtimeMs;
+  return Math.max(info.mtimeMs, ...readdirSync(path).map((name) => newest(join(path, name))));
+}
+
+function stale(): boolean {
+  try {
+    return statSync(out).mtimeMs < Math.max(...sources.map(newest));
+  } catch {
+    return true;
+  }
+}
+
+if (!process.argv.includes("--if-stale") || stale()) {
+  mkdirSync(dirname(out), { recursive: true });
+  await build({
+    entryPoints: [join(root, "sdk", "guest", "prelude.ts")],
+    bundle: true,
+    format: "iife",
+    platform: "neutral",
+    target: "es2023",
+    minify: true,
+    legalComments: "none",
+    outfile: out,
+    logLevel: "warning",
+  });
+  console.error(`built ${out.slice(root.length + 1)}`);
+}
