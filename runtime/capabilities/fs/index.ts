@@ -1,0 +1,35 @@
+// The fs capability kind: a handle on one directory that no guest path can escape.
+import type { CapabilityKind } from "../types.ts";
+import { list, readBytes, readText, statOp } from "./read.ts";
+import { narrowArgs, narrowScope, openRoot } from "./root.ts";
+import { describeFs, FS_RIGHTS, type FsScope, formatFsSpec, parseFsSpec } from "./spec.ts";
+import { mkdirOp, remove, renameOp } from "./tree.ts";
+import type { FsResource } from "./types.ts";
+import { writeBytes, writeText } from "./write.ts";
+
+export type { FsScope } from "./spec.ts";
+export type { FsResource } from "./types.ts";
+
+export const fsKind: CapabilityKind<FsScope, FsResource> = {
+  kind: "fs",
+  rights: FS_RIGHTS,
+  defaultRights: ["read", "list"],
+  parseSpec: parseFsSpec,
+  formatSpec: formatFsSpec,
+  describe: describeFs,
+  open: (grant) => openRoot(grant.scope),
+  close: (resource) => resource.close(),
+  narrowArgs,
+  narrow: narrowScope,
+  ops: {
+    readText,
+    readBytes,
+    writeText,
+    writeBytes,
+    list,
+    stat: statOp,
+    mkdir: mkdirOp,
+    remove,
+    rename: renameOp,
+  },
+};
