@@ -1,0 +1,237 @@
+// The `net` capability kind: HTTP(S) requests to exactly the granted origins, never to hidden addresses.
+import { z } from "zod";
+import { WardenError } from "../../errors.ts";
+import {
+  type CapabilityKind,
+  defineOperation,
+  type Grant,
+  type OpContext,
+  type OpenHandle,
+} from "../types.ts";
+import { defaultLookup, fetchWithPolicy, type LookupFn } from "./fetch.ts";
+import {
+  describeNet,
+  formatNetSpec,
+  METHODS,
+  type Method,
+  type NetScope,
+  parseNetSpec,
+  parseOrigin,
+} from "./spec.ts";
+
+export type { LookupFn } from "./fetch.ts";
+export type { NetScope } from "./spec.ts";
+
+export const MAX_REQUEST_BODY_BYTES = 4 * 1024 * 1024;
+
+/** Headers the transport owns, or that would let a guest reroute or smuggle a request. */
+const FORBIDDEN_HEADERS = new Set([
+  "host",
+  "connection",
+  "keep-alive",
+  "transfer-encoding",
+  "te",
+  "trailer",
+  "content-length",
+  "upgrade",
+  "expect",
+]);
+
+const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+// Visible ASCII, space, tab and obs-text; CR, LF and NUL would split the request.
+const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+
+const httpUrl = z
+  .string()
+  .max(8192)
+  .refine((text) => URL.canParse(text), "must be an absolute URL")
+  .refine((text) => /^https?:$/.test(new URL(text).protocol), "must be an http or https URL")
+  .refine((text) => {
+    const url = new URL(text);
+    return url.username === "" && url.password === "";
+  }, "must not carry credentials; send them in a header");
+
+const fetchArgs = z.object({
+  url: httpUrl,
+  method: z
+    .string()
+    .default("GET")
+    .transform((text) => text.toUpperCase())
+    .pipe(z.enum(METHODS)),
+  headers: z
+    .record(
+      z.string().max(256).regex(HEADER_NAME, "header names must be HTTP tokens"),
+      z.string().max(8192).regex(HEADER_VALUE, "header values must not contain control characters"),
+    )
+    .refine((headers) => Object.keys(headers).length <= 100, "at most 100 headers")
+    .optional(),
+  body: z.union([z.string(), z.instanceof(Uint8Array)]).optional(),
+});
+
+export type FetchArgs = z.infer<typeof fetchArgs>;
+
+const narrowArgs = z.object({
+  origins: z.array(z.string().max(2048)).min(1).max(256).optional(),
+  maxResponseBytes: z.number().int().positive().optional(),
+  maxRedirects: z.number().int().min(0).optional(),
+});
+
+function isForbiddenHeader(name: string): boolean {
+  const lower = name.toLowerCase();
+  return FORBIDDEN_HEADERS.has(lower) || lower.startsWith("proxy-");
+}
+
+function specFor(method: Method, origin: string): string {
+  return formatNetSpec({
+    rights: [method],
+    scope: { origins: [origin], maxResponseBytes: 0, maxRedirects: 0 },
+  });
+}
+
+function originReason(url: URL, method: Method): string {
+  return `${url.origin} is not one of this handle's origins; a grant of ${specFor(method, url.origin)} would allow it`;
+}
+
+function summarise(args: FetchArgs): string {
+  const url = new URL(args.url);
+  // Path only: query strings and header values are where tokens live.
+  const path = url.pathname.length > 200 ? `${url.pathname.slice(0, 200)}...` : url.pathname;
+  return `${args.method} ${url.origin}${path}`;
+}
+
+function requestBody(body: FetchArgs["body"], url: URL): Uint8Array | undefined {
+  if (body === undefined) return undefined;
+  const bytes = typeof body === "string" ? Buffer.from(body, "utf8") : body;
+  if (bytes.byteLength > MAX_REQUEST_BODY_BYTES) {
+    throw new WardenError(
+      "LIMIT_EXCEEDED",
+      `request body for ${url.origin} is ${bytes.byteLength} bytes; the limit is ${MAX_REQUEST_BODY_BYTES}`,
+    );
+  }
+  return bytes;
+}
+
+function guestHeaders(headers: FetchArgs["headers"]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers ?? {})) {
+    if (isForbiddenHeader(name)) {
+      throw new WardenError(
+        "INVALID_ARGUMENT",
+        `header "${name}" is set by Warden and may not be sent by a tool`,
+      );
+    }
+    out[name.toLowerCase()] = value;
+  }
+  return out;
+}
+
+async function runFetch(grant: Grant<NetScope>, args: FetchArgs, ctx: OpContext, lookup: LookupFn) {
+  const url = new URL(args.url);
+  url.hash = "";
+  const headers = guestHeaders(args.headers);
+  const body = requestBody(args.body, url);
+  const deny = (message: string, right: Method, origin: string) =>
+    new WardenError("CAPABILITY_DENIED", message, {
+      handle: ctx.handleName,
+      right,
+      grant: specFor(right, origin),
+    });
+  return fetchWithPolicy(
+    { url, method: args.method, headers, body },
+    {
+      lookup,
+      signal: ctx.signal,
+      maxResponseBytes: grant.scope.maxResponseBytes,
+      maxRedirects: grant.scope.maxRedirects,
+      authorize(hopUrl, method, redirected) {
+        const prefix = redirected
+          ? `handle "${ctx.handleName}" was redirected to ${hopUrl.origin}, but `
+          : "";
+        if (hopUrl.protocol !== "http:" && hopUrl.protocol !== "https:") {
+          throw new WardenError("CAPABILITY_DENIED", `${prefix}net reaches http and https URLs only`, {
+            handle: ctx.handleName,
+            right: method,
+          });
+        }
+        if (!grant.scope.origins.includes(hopUrl.origin)) {
+          throw deny(`${prefix}${originReason(hopUrl, method)}`, method, hopUrl.origin);
+        }
+        if (!grant.rights.includes(method)) {
+          throw deny(
+            `${prefix}handle "${ctx.handleName}" may not send ${method} requests; ` +
+              `a grant of ${specFor(method, hopUrl.origin)} would allow it`,
+            method,
+            hopUrl.origin,
+          );
+        }
+      },
+      refuseAddress(hopUrl, method) {
+        // Neither the address nor its class is named: the guest learns only that this host is out of reach.
+        return new WardenError(
+          "CAPABILITY_DENIED",
+          `${hopUrl.host} resolves to an address this handle may not reach: a host granted by name reaches ` +
+            "public addresses only; to reach a private or local service, grant its IP address as the origin",
+          { handle: ctx.handleName, right: method },
+        );
+      },
+    },
+  );
+}
+
+function narrowScope(parent: OpenHandle<NetScope, void>, request: z.infer<typeof narrowArgs>): NetScope {
+  const scope = parent.grant.scope;
+  const origins: string[] = [];
+  for (const raw of request.origins ?? scope.origins) {
+    const parsed = parseOrigin(raw);
+    if ("error" in parsed) throw new WardenError("INVALID_ARGUMENT", parsed.error);
+    if (!scope.origins.includes(parsed.origin)) {
+      throw new WardenError(
+        "CAPABILITY_DENIED",
+        `cannot narrow to ${parsed.origin}: the parent handle lacks it`,
+      );
+    }
+    if (!origins.includes(parsed.origin)) origins.push(parsed.origin);
+  }
+  return {
+    origins,
+    maxResponseBytes: Math.min(scope.maxResponseBytes, request.maxResponseBytes ?? scope.maxResponseBytes),
+    maxRedirects: Math.min(scope.maxRedirects, request.maxRedirects ?? scope.maxRedirects),
+  };
+}
+
+export function createNetKind(options: { lookup?: LookupFn } = {}): CapabilityKind<NetScope, void> {
+  const lookup = options.lookup ?? defaultLookup;
+  const defaultRights: readonly Method[] = ["GET"];
+  return {
+    kind: "net",
+    rights: METHODS,
+    defaultRights,
+    parseSpec(body) {
+      const parsed = parseNetSpec(body, defaultRights);
+      if ("error" in parsed) throw new WardenError("USAGE", parsed.error);
+      return parsed.grant;
+    },
+    formatSpec: formatNetSpec,
+    describe: describeNet,
+    async open() {},
+    async close() {},
+    narrowArgs,
+    async narrow(parent, request) {
+      return narrowScope(parent, narrowArgs.parse(request));
+    },
+    ops: {
+      fetch: defineOperation<NetScope, void, FetchArgs>({
+        right: (args) => args.method,
+        args: fetchArgs,
+        summary: summarise,
+        check(target, args) {
+          const url = new URL(args.url);
+          return target.grant.scope.origins.includes(url.origin) ? undefined : originReason(url, args.method);
+        },
+        run: (target, args, ctx) => runFetch(target.grant, args, ctx, lookup),
+      }),
+    },
+  };
+}
+
+export const netKind = createNetKind();
