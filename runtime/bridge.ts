@@ -1,8 +1,9 @@
 // The host end of a sandbox's kernel channel: decodes a request, passes it through the gate, encodes the reply.
-import { decode, encode } from "./protocol/codec.ts";
+
 import { GUEST_CODES, WardenError } from "./errors.ts";
 import type { HostCall } from "./isolates/types.ts";
 import type { Kernel, SandboxRecord } from "./kernel.ts";
+import { decode, encode } from "./protocol/codec.ts";
 
 /** Never rejects: whatever happens becomes a reply the guest can read, with no host detail in it. */
 export function bridgeTo(kernel: Kernel, sandbox: () => SandboxRecord | undefined): HostCall {

@@ -22,7 +22,10 @@ export type ToolDescriptor = z.infer<typeof descriptorSchema>;
 export function parseDescriptor(raw: unknown): ToolDescriptor {
   const parsed = descriptorSchema.safeParse(raw);
   if (!parsed.success) {
-    throw new WardenError("LOAD_ERROR", `the tool's definition is not valid: ${z.prettifyError(parsed.error)}`);
+    throw new WardenError(
+      "LOAD_ERROR",
+      `the tool's definition is not valid: ${z.prettifyError(parsed.error)}`,
+    );
   }
   return parsed.data;
 }
@@ -37,14 +40,21 @@ export interface GrantRequest {
  * Matches grants to declared capabilities. Every declared capability needs a grant of its type; a grant the
  * tool did not declare is refused; a grant's rights are cut down to those declared (least privilege).
  */
-export function matchGrants(tool: ToolDescriptor, grants: GrantRequest[], kindOf: (name: string) => CapabilityKind | undefined): GrantRequest[] {
+export function matchGrants(
+  tool: ToolDescriptor,
+  grants: GrantRequest[],
+  kindOf: (name: string) => CapabilityKind | undefined,
+): GrantRequest[] {
   const declared = tool.capabilities;
   for (const [name, cap] of Object.entries(declared)) {
     const kind = kindOf(cap.type);
     if (!kind) throw new WardenError("LOAD_ERROR", `capability "${name}" has unknown type "${cap.type}"`);
     for (const right of cap.rights ?? []) {
       if (!kind.rights.includes(right)) {
-        throw new WardenError("LOAD_ERROR", `capability "${name}" declares unknown ${cap.type} right "${right}"; valid: ${kind.rights.join(", ")}`);
+        throw new WardenError(
+          "LOAD_ERROR",
+          `capability "${name}" declares unknown ${cap.type} right "${right}"; valid: ${kind.rights.join(", ")}`,
+        );
       }
     }
   }
@@ -70,7 +80,10 @@ export function matchGrants(tool: ToolDescriptor, grants: GrantRequest[], kindOf
       );
     }
     if (g.kind.kind !== cap.type) {
-      throw new WardenError("USAGE", `capability "${name}" is of type ${cap.type}, but the grant given is ${g.kind.kind}; use --grant ${name}=${example}`);
+      throw new WardenError(
+        "USAGE",
+        `capability "${name}" is of type ${cap.type}, but the grant given is ${g.kind.kind}; use --grant ${name}=${example}`,
+      );
     }
     const rights = cap.rights ? g.grant.rights.filter((r) => cap.rights!.includes(r)) : [...g.grant.rights];
     matched.push({ ...g, grant: { ...g.grant, rights } });

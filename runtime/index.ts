@@ -1,5 +1,5 @@
 // The package's public host API: `import { createRuntime } from "warden"`.
-export { type AuditRecord, type AuditSink, MemoryAuditSink, JsonlAuditSink } from "./audit.ts";
+export { type AuditRecord, type AuditSink, JsonlAuditSink, MemoryAuditSink } from "./audit.ts";
 export type { ToolDescriptor } from "./descriptor.ts";
 export { ERROR_CODES, type ErrorCode, WardenError } from "./errors.ts";
 export { DEFAULT_LIMITS, type Limits } from "./isolates/types.ts";

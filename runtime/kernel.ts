@@ -116,7 +116,13 @@ export class Kernel {
   }
 
   /** Delegation: gives another sandbox a handle derived (and so revocable) from one this sandbox holds. */
-  async delegate(from: SandboxRecord, fd: number, to: SandboxRecord, name: string, request: unknown = {}): Promise<number> {
+  async delegate(
+    from: SandboxRecord,
+    fd: number,
+    to: SandboxRecord,
+    name: string,
+    request: unknown = {},
+  ): Promise<number> {
     const parent = this.lookup(from, fd);
     const child = await this.derive(parent, request, name);
     const childFd = to.table.install(child);
@@ -188,7 +194,10 @@ export class Kernel {
     try {
       if (sb.disposed) throw new WardenError("CAPABILITY_DENIED", "this sandbox has been disposed");
       if (typeof fd !== "number" || typeof opName !== "string") {
-        throw new WardenError("INVALID_ARGUMENT", "a handle call needs a handle descriptor and an operation name");
+        throw new WardenError(
+          "INVALID_ARGUMENT",
+          "a handle call needs a handle descriptor and an operation name",
+        );
       }
       handle = this.lookup(sb, fd);
       if (opName === "$attenuate") return await this.guestAttenuate(sb, handle, rawArgs);
@@ -201,19 +210,29 @@ export class Kernel {
       }
       const parsed = op.args.safeParse(rawArgs);
       if (!parsed.success) {
-        throw new WardenError("INVALID_ARGUMENT", `bad arguments to ${handle.name}.${opName}: ${z.prettifyError(parsed.error)}`);
+        throw new WardenError(
+          "INVALID_ARGUMENT",
+          `bad arguments to ${handle.name}.${opName}: ${z.prettifyError(parsed.error)}`,
+        );
       }
       const args: unknown = parsed.data;
       summary = op.summary(args);
       const right = typeof op.right === "function" ? op.right(args) : op.right;
       if (!handle.grant.rights.includes(right)) throw this.missingRight(handle, right);
       const reason = op.check?.({ grant: handle.grant, resource: handle.resource }, args);
-      if (reason !== undefined) throw new WardenError("CAPABILITY_DENIED", reason, { handle: handle.name, right });
+      if (reason !== undefined)
+        throw new WardenError("CAPABILITY_DENIED", reason, { handle: handle.name, right });
       if (sb.inFlight >= this.quota.maxInFlight) {
-        throw new WardenError("LIMIT_EXCEEDED", `more than ${this.quota.maxInFlight} handle calls in flight at once`);
+        throw new WardenError(
+          "LIMIT_EXCEEDED",
+          `more than ${this.quota.maxInFlight} handle calls in flight at once`,
+        );
       }
       if (++sb.callsThisRun > this.quota.maxCallsPerRun) {
-        throw new WardenError("LIMIT_EXCEEDED", `more than ${this.quota.maxCallsPerRun} handle calls in one tool call`);
+        throw new WardenError(
+          "LIMIT_EXCEEDED",
+          `more than ${this.quota.maxCallsPerRun} handle calls in one tool call`,
+        );
       }
       sb.inFlight++;
       try {
@@ -229,7 +248,10 @@ export class Kernel {
         sb.inFlight--;
       }
     } catch (error) {
-      const guestError = error instanceof WardenError ? error : new WardenError("INTERNAL", "internal error in a handle operation");
+      const guestError =
+        error instanceof WardenError
+          ? error
+          : new WardenError("INTERNAL", "internal error in a handle operation");
       const denied = guestError.code === "CAPABILITY_DENIED";
       this.recordCall(sb, handle, String(opName), summary, denied ? "deny" : "error", guestError);
       sb.issued.set(guestError.code, this.forHost(handle, guestError));
@@ -241,21 +263,27 @@ export class Kernel {
     const handle = sb.table.get(fd);
     // One message for "never existed" and "revoked", so a guest cannot probe for other sandboxes' handles.
     if (!handle) throw new WardenError("CAPABILITY_DENIED", `no handle ${fd} in this sandbox`);
-    if (handle.revoked) throw new WardenError("CAPABILITY_DENIED", `handle "${handle.name}" has been revoked`, { handle: handle.name });
+    if (handle.revoked)
+      throw new WardenError("CAPABILITY_DENIED", `handle "${handle.name}" has been revoked`, {
+        handle: handle.name,
+      });
     return handle;
   }
 
   private async derive(parent: Handle, request: unknown, name: string): Promise<Handle> {
     const parsed = attenuateRequest.safeParse(request);
-    if (!parsed.success) throw new WardenError("INVALID_ARGUMENT", `bad attenuation request: ${z.prettifyError(parsed.error)}`);
+    if (!parsed.success)
+      throw new WardenError("INVALID_ARGUMENT", `bad attenuation request: ${z.prettifyError(parsed.error)}`);
     const { rights: wanted, ...scopeRequest } = parsed.data;
     const rights = wanted ?? [...parent.grant.rights];
     for (const right of rights) {
-      if (!parent.grant.rights.includes(right)) throw this.missingRight(parent, right, "cannot be delegated: the parent lacks it");
+      if (!parent.grant.rights.includes(right))
+        throw this.missingRight(parent, right, "cannot be delegated: the parent lacks it");
     }
-    const scope = Object.keys(scopeRequest).length === 0
-      ? parent.grant.scope
-      : await parent.kind.narrow({ grant: parent.grant, resource: parent.resource }, scopeRequest);
+    const scope =
+      Object.keys(scopeRequest).length === 0
+        ? parent.grant.scope
+        : await parent.kind.narrow({ grant: parent.grant, resource: parent.resource }, scopeRequest);
     const grant: Grant<unknown> = { rights, scope };
     const resource = await parent.kind.open(grant);
     return new Handle(parent.kind, grant, resource, name, parent);
@@ -264,7 +292,13 @@ export class Kernel {
   private async guestAttenuate(sb: SandboxRecord, handle: Handle, request: unknown): Promise<unknown> {
     const fd = sb.table.install(await this.derive(handle, request, handle.name));
     const child = sb.table.get(fd)!;
-    this.recordCall(sb, handle, "$attenuate", child.kind.formatSpec(child.grant).replace(/:\/.*$/, ""), "allow");
+    this.recordCall(
+      sb,
+      handle,
+      "$attenuate",
+      child.kind.formatSpec(child.grant).replace(/:\/.*$/, ""),
+      "allow",
+    );
     return { fd, rights: child.grant.rights };
   }
 
@@ -279,15 +313,20 @@ export class Kernel {
   /** The host-side form of a guest error: adds the grant that would allow the call, which may name host paths. */
   private forHost(handle: Handle | undefined, error: WardenError): WardenError {
     const right = error.denial?.right;
-    if (!handle || error.code !== "CAPABILITY_DENIED" || !right || handle.grant.rights.includes(right)) return error;
+    if (!handle || error.code !== "CAPABILITY_DENIED" || !right || handle.grant.rights.includes(right))
+      return error;
     const known = handle.kind.rights;
     const rights = [...handle.grant.rights, right].sort((a, b) => known.indexOf(a) - known.indexOf(b));
     const spec = handle.kind.formatSpec({ ...handle.grant, rights });
-    return new WardenError("CAPABILITY_DENIED", `${error.message}; to allow it, grant --grant ${handle.name}=${spec}`, {
-      handle: handle.name,
-      right,
-      grant: spec,
-    });
+    return new WardenError(
+      "CAPABILITY_DENIED",
+      `${error.message}; to allow it, grant --grant ${handle.name}=${spec}`,
+      {
+        handle: handle.name,
+        right,
+        grant: spec,
+      },
+    );
   }
 
   private recordCall(

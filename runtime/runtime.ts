@@ -1,4 +1,6 @@
 // The host embedding API: createRuntime() wires the kernel, the capability kinds and the backends together.
+
+import { mkdirSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { stripTypeScriptTypes } from "node:module";
 import { basename, extname, join, resolve } from "node:path";
@@ -14,11 +16,10 @@ import { createNetKind, type LookupFn } from "./capabilities/net/index.ts";
 import type { CapabilityKind } from "./capabilities/types.ts";
 import { type GrantRequest, matchGrants, parseDescriptor } from "./descriptor.ts";
 import { WardenError } from "./errors.ts";
-import { DEFAULT_LIMITS, type Backend, type Limits, type SandboxModule } from "./isolates/types.ts";
+import { type Backend, DEFAULT_LIMITS, type Limits, type SandboxModule } from "./isolates/types.ts";
 import { v8Backend } from "./isolates/v8/index.ts";
 import { Kernel, type KernelQuota, type SandboxRecord } from "./kernel.ts";
 import { Tool } from "./tool.ts";
-import { mkdirSync } from "node:fs";
 
 export interface RuntimeOptions {
   /** Relative paths in grants and tool paths resolve against this. Default: process.cwd(). */
@@ -52,7 +53,8 @@ const limitsSchema = z.strictObject({
   outputKb: z.int().min(1).max(1_048_576).optional(),
 });
 
-const defaultLog: LogSink = ({ level, message, owner }) => process.stderr.write(`[${owner}] ${level}: ${message}\n`);
+const defaultLog: LogSink = ({ level, message, owner }) =>
+  process.stderr.write(`[${owner}] ${level}: ${message}\n`);
 
 export class Runtime {
   readonly kernel: Kernel;
@@ -103,7 +105,9 @@ export class Runtime {
     };
     const { sandbox, descriptor } = await start();
     try {
-      const grants = matchGrants(descriptor, this.parseGrants(options.grants ?? {}, descriptor.name), (k) => this.kernel.kind(k));
+      const grants = matchGrants(descriptor, this.parseGrants(options.grants ?? {}, descriptor.name), (k) =>
+        this.kernel.kind(k),
+      );
       record = this.kernel.createSandbox(descriptor.name);
       for (const g of grants) await this.kernel.grant(record, g.name, g.kind, g.grant);
     } catch (error) {
@@ -111,7 +115,13 @@ export class Runtime {
       if (record) await this.kernel.disposeSandbox(record);
       throw error;
     }
-    this.kernel.audit.record({ event: "load", tool: descriptor.name, sandbox: record.id, summary: `${backend.name} ${module.filename}`, decision: "allow" });
+    this.kernel.audit.record({
+      event: "load",
+      tool: descriptor.name,
+      sandbox: record.id,
+      summary: `${backend.name} ${module.filename}`,
+      decision: "allow",
+    });
     const expected = JSON.stringify(descriptor);
     const tool = new Tool({
       kernel: this.kernel,
@@ -126,7 +136,10 @@ export class Runtime {
         // A module that defines a different tool on reload (it read a clock, say) is not the tool that was granted.
         if (JSON.stringify(fresh.descriptor) !== expected) {
           await fresh.sandbox.dispose();
-          throw new WardenError("LOAD_ERROR", `tool "${descriptor.name}" defined itself differently when restarted`);
+          throw new WardenError(
+            "LOAD_ERROR",
+            `tool "${descriptor.name}" defined itself differently when restarted`,
+          );
         }
         return fresh.sandbox;
       },
@@ -150,7 +163,11 @@ export class Runtime {
 
   private backend(name: string): Backend {
     const backend = this.backends.get(name);
-    if (!backend) throw new WardenError("USAGE", `unknown backend "${name}"; available: ${[...this.backends.keys()].join(", ")}`);
+    if (!backend)
+      throw new WardenError(
+        "USAGE",
+        `unknown backend "${name}"; available: ${[...this.backends.keys()].join(", ")}`,
+      );
     return backend;
   }
 
@@ -167,7 +184,10 @@ export class Runtime {
       try {
         source = stripTypeScriptTypes(source, { mode: "strip" });
       } catch (error) {
-        throw new WardenError("LOAD_ERROR", `cannot strip TypeScript types from ${basename(full)}: ${(error as Error).message.split("\n")[0]}`);
+        throw new WardenError(
+          "LOAD_ERROR",
+          `cannot strip TypeScript types from ${basename(full)}: ${(error as Error).message.split("\n")[0]}`,
+        );
       }
     } else if (ext !== ".js" && ext !== ".mjs") {
       throw new WardenError("USAGE", `a tool file must be .js, .mjs, .ts or .mts, got ${basename(full)}`);
@@ -177,7 +197,8 @@ export class Runtime {
 
   private parseGrants(grants: Record<string, GrantInput>, owner: string): GrantRequest[] {
     return Object.entries(grants).map(([name, spec]) => {
-      if (typeof spec !== "string") throw new WardenError("USAGE", `grant "${name}" must be a spec string such as "fs:read:./data"`);
+      if (typeof spec !== "string")
+        throw new WardenError("USAGE", `grant "${name}" must be a spec string such as "fs:read:./data"`);
       const { kind, grant } = this.kernel.parseSpec(spec, { cwd: this.cwd, owner });
       return { name, kind, grant };
     });

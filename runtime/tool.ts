@@ -61,7 +61,8 @@ export class Tool {
   /** Revokes the handle the tool knows by `name`, and everything derived from it. */
   async revoke(name: string): Promise<number> {
     const fd = this.record.named.get(name);
-    if (fd === undefined) throw new WardenError("USAGE", `tool "${this.name}" holds no handle named "${name}"`);
+    if (fd === undefined)
+      throw new WardenError("USAGE", `tool "${this.name}" holds no handle named "${name}"`);
     return this.kernel.revoke(this.record, fd);
   }
 
@@ -100,7 +101,8 @@ export class Tool {
   private trusted(error: unknown): WardenError {
     if (error instanceof WardenError) return error;
     if (error instanceof GuestReportedError) {
-      if (isErrorCode(error.code) && SELF_REPORTED.has(error.code)) return new WardenError(error.code, error.message);
+      if (isErrorCode(error.code) && SELF_REPORTED.has(error.code))
+        return new WardenError(error.code, error.message);
       const issued = isErrorCode(error.code) ? this.record.issued.get(error.code) : undefined;
       if (issued) return issued;
       return new WardenError("TOOL_ERROR", `${error.code}: ${error.message}`);

@@ -7,7 +7,11 @@ import { build } from "esbuild";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const out = join(root, "dist", "prelude.js");
-const sources = [join(root, "sdk", "guest"), join(root, "runtime", "protocol"), join(root, "package-lock.json")];
+const sources = [
+  join(root, "sdk", "guest"),
+  join(root, "runtime", "protocol"),
+  join(root, "package-lock.json"),
+];
 
 function newest(path: string): number {
   const info = statSync(path);

@@ -3,9 +3,9 @@
 import { z } from "zod";
 import type { FetchInit, FetchResponse, FsEntry, FsStat, Handles } from "./types.ts";
 
-export { z };
-export type { FetchInit, FetchResponse, FsEntry, FsStat, Handles };
 export type { ClockHandle, FsHandle, KvHandle, LogHandle, NetHandle } from "./types.ts";
+export type { FetchInit, FetchResponse, FsEntry, FsStat, Handles };
+export { z };
 
 /** A capability a tool declares it needs: its type and (optionally) the rights it will use. */
 export interface CapabilityDeclaration {
@@ -13,7 +13,11 @@ export interface CapabilityDeclaration {
   rights?: readonly string[];
 }
 
-export interface ToolDefinition<I extends z.ZodType, O extends z.ZodType, C extends Record<string, CapabilityDeclaration>> {
+export interface ToolDefinition<
+  I extends z.ZodType,
+  O extends z.ZodType,
+  C extends Record<string, CapabilityDeclaration>,
+> {
   /** Letters, digits, "-" and "_"; starts with a letter; at most 64 characters. */
   name: string;
   description: string;
@@ -24,9 +28,11 @@ export interface ToolDefinition<I extends z.ZodType, O extends z.ZodType, C exte
 }
 
 /** Defines a tool. The module's default export must be the result. */
-export function defineTool<I extends z.ZodType, O extends z.ZodType, C extends Record<string, CapabilityDeclaration> = Record<string, never>>(
-  definition: ToolDefinition<I, O, C>,
-): ToolDefinition<I, O, C> {
+export function defineTool<
+  I extends z.ZodType,
+  O extends z.ZodType,
+  C extends Record<string, CapabilityDeclaration> = Record<string, never>,
+>(definition: ToolDefinition<I, O, C>): ToolDefinition<I, O, C> {
   return Object.freeze({ ...definition });
 }
 

@@ -17,12 +17,15 @@ async function main(argv: string[]): Promise<void> {
   const wantsHelp = argv.includes("--help") || argv.includes("-h");
   const [command, sub, ...rest] = argv;
   if (command === "--version") {
-    const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
+    const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
+      version: string;
+    };
     out.stdout(`${pkg.version}\n`);
     return;
   }
   if (command === undefined || (wantsHelp && command !== "tool")) return void out.stdout(MAIN_HELP);
-  if (command === "tool" && sub === "run") return wantsHelp ? void out.stdout(TOOL_RUN_HELP) : toolRun(rest, out);
+  if (command === "tool" && sub === "run")
+    return wantsHelp ? void out.stdout(TOOL_RUN_HELP) : toolRun(rest, out);
   if (command === "tool" && (sub === undefined || wantsHelp)) return void out.stdout(MAIN_HELP);
   throw new WardenError("USAGE", `unknown command "${argv.slice(0, 2).join(" ")}"; run warden --help`);
 }

@@ -30,12 +30,16 @@ export async function toolRun(argv: string[], io: { stdout: (s: string) => void 
     },
   });
   if (positionals.length !== 1) {
-    throw new WardenError("USAGE", `warden tool run takes one tool FILE, got ${positionals.length}; see warden tool run --help`);
+    throw new WardenError(
+      "USAGE",
+      `warden tool run takes one tool FILE, got ${positionals.length}; see warden tool run --help`,
+    );
   }
   const grants: Record<string, string> = {};
   for (const g of values.grant) {
     const eq = g.indexOf("=");
-    if (eq <= 0) throw new WardenError("USAGE", `--grant takes NAME=SPEC (e.g. files=fs:read:./data), got "${g}"`);
+    if (eq <= 0)
+      throw new WardenError("USAGE", `--grant takes NAME=SPEC (e.g. files=fs:read:./data), got "${g}"`);
     const name = g.slice(0, eq);
     if (Object.hasOwn(grants, name)) throw new WardenError("USAGE", `--grant ${name} is given twice`);
     grants[name] = g.slice(eq + 1);
@@ -64,6 +68,9 @@ function parseInput(raw: string | undefined): unknown {
   try {
     return JSON.parse(text) as unknown;
   } catch {
-    throw new WardenError("INVALID_INPUT", `--input is not valid JSON${raw === "-" ? " (read from stdin)" : ""}: ${text.slice(0, 80)}`);
+    throw new WardenError(
+      "INVALID_INPUT",
+      `--input is not valid JSON${raw === "-" ? " (read from stdin)" : ""}: ${text.slice(0, 80)}`,
+    );
   }
 }

@@ -9,7 +9,10 @@ export function preludeSource(): string {
     try {
       cached = readFileSync(new URL("../../dist/prelude.js", import.meta.url), "utf8");
     } catch {
-      throw new WardenError("INTERNAL", "dist/prelude.js is missing: run `npm run build` (npm ci runs it too)");
+      throw new WardenError(
+        "INTERNAL",
+        "dist/prelude.js is missing: run `npm run build` (npm ci runs it too)",
+      );
     }
   }
   return cached;

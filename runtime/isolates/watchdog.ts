@@ -26,9 +26,12 @@ export function watch(options: {
     options.kill(limit);
   };
   const wall = setTimeout(() => fire("wall"), options.timeoutMs);
-  const cpu = setInterval(() => {
-    if (options.cpuNow() - cpuStart > options.cpuMs) fire("cpu");
-  }, Math.max(2, Math.min(10, options.cpuMs / 10)));
+  const cpu = setInterval(
+    () => {
+      if (options.cpuNow() - cpuStart > options.cpuMs) fire("cpu");
+    },
+    Math.max(2, Math.min(10, options.cpuMs / 10)),
+  );
   const stop = () => {
     clearTimeout(wall);
     clearInterval(cpu);

@@ -45,7 +45,11 @@ export function utf8Decode(bytes: Uint8Array): string {
       if (n === undefined || (n & 0xc0) !== 0x80) break;
       c = (c << 6) | (n & 63);
     }
-    if (j <= need || (need === 2 && (c < 0x800 || (c >= 0xd800 && c <= 0xdfff))) || (need === 3 && (c < 0x10000 || c > 0x10ffff))) {
+    if (
+      j <= need ||
+      (need === 2 && (c < 0x800 || (c >= 0xd800 && c <= 0xdfff))) ||
+      (need === 3 && (c < 0x10000 || c > 0x10ffff))
+    ) {
       out += "\ufffd";
       i += Math.max(1, j);
       continue;

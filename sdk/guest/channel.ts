@@ -31,5 +31,8 @@ export function reply(id: number, json: string): void {
   pending.delete(id);
   const message = decode(json) as { ok: boolean; value?: unknown; error?: { code: string; message: string } };
   if (message.ok) waiter.resolve(message.value);
-  else waiter.reject(new WardenError(message.error?.code ?? "INTERNAL", message.error?.message ?? "unknown error"));
+  else
+    waiter.reject(
+      new WardenError(message.error?.code ?? "INTERNAL", message.error?.message ?? "unknown error"),
+    );
 }

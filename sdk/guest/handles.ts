@@ -52,14 +52,17 @@ const adapters: Record<string, (call: Call) => Methods> = {
     rename: (from: string, to: string) => call("rename", { from, to }),
   }),
   net: (call) => ({
-    fetch: async (url: string, init?: { method?: string; headers?: Record<string, string>; body?: string | Uint8Array }) =>
-      response((await call("fetch", { url: String(url), ...init })) as FetchResult),
+    fetch: async (
+      url: string,
+      init?: { method?: string; headers?: Record<string, string>; body?: string | Uint8Array },
+    ) => response((await call("fetch", { url: String(url), ...init })) as FetchResult),
   }),
   kv: (call) => ({
     get: (key: string) => call("get", { key }),
     set: (key: string, value: unknown) => call("set", { key, value }),
     delete: (key: string) => call("delete", { key }),
-    list: (prefix?: string, options?: { limit?: number }) => call("list", { prefix: prefix ?? "", ...options }),
+    list: (prefix?: string, options?: { limit?: number }) =>
+      call("list", { prefix: prefix ?? "", ...options }),
   }),
   clock: (call) => ({
     now: () => call("now"),

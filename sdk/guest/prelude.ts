@@ -19,14 +19,18 @@ const BRAND = Symbol("warden.tool");
 const NAME = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
 
 function defineTool<T extends ToolDefinition>(definition: T): T {
-  if (definition === null || typeof definition !== "object") throw new TypeError("defineTool needs an object");
+  if (definition === null || typeof definition !== "object")
+    throw new TypeError("defineTool needs an object");
   const { name, description, input, output, run, capabilities } = definition;
   if (typeof name !== "string" || !NAME.test(name)) {
-    throw new TypeError(`tool name must match ${NAME} (letters, digits, "-" and "_"), got ${JSON.stringify(name)}`);
+    throw new TypeError(
+      `tool name must match ${NAME} (letters, digits, "-" and "_"), got ${JSON.stringify(name)}`,
+    );
   }
-  if (typeof description !== "string" || description.trim() === "") throw new TypeError("a tool needs a description");
+  if (typeof description !== "string" || description.trim() === "")
+    throw new TypeError("a tool needs a description");
   if (!(input instanceof z.ZodType) || !(output instanceof z.ZodType)) {
-    throw new TypeError("a tool's input and output must be zod schemas (import { z } from \"warden/sdk\")");
+    throw new TypeError('a tool\'s input and output must be zod schemas (import { z } from "warden/sdk")');
   }
   if (typeof run !== "function") throw new TypeError("a tool needs a run(input, caps) function");
   if (capabilities !== undefined && (capabilities === null || typeof capabilities !== "object")) {
@@ -52,7 +56,10 @@ function describe(): string {
   if (!tool) throw new TypeError("no tool registered");
   const capabilities: Record<string, { type: string; rights: string[] | null }> = {};
   for (const [name, cap] of Object.entries(tool.capabilities ?? {})) {
-    capabilities[name] = { type: String(cap?.type), rights: Array.isArray(cap?.rights) ? cap.rights.map(String) : null };
+    capabilities[name] = {
+      type: String(cap?.type),
+      rights: Array.isArray(cap?.rights) ? cap.rights.map(String) : null,
+    };
   }
   return JSON.stringify({
     name: tool.name,
@@ -120,6 +127,25 @@ class TextDecoderShim {
     if (bytes === undefined) return "";
     return utf8Decode(bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes));
   }
+}
+
+// Async WebAssembly compilation never settles in an isolate that has no task pump (isolated-vm's), so the async
+// entry points are rebuilt on the synchronous constructors; the CPU watchdog still bounds their cost.
+type WasmSource = ArrayBufferView | ArrayBuffer;
+declare const WebAssembly: {
+  Module: new (bytes: WasmSource) => object;
+  Instance: new (module: object, imports?: object) => object;
+  compile?: unknown;
+  instantiate?: unknown;
+};
+if (typeof WebAssembly === "object") {
+  const { Module, Instance } = WebAssembly;
+  WebAssembly.compile = async (bytes: WasmSource) => new Module(bytes);
+  WebAssembly.instantiate = async (source: WasmSource | object, imports?: object) => {
+    if (source instanceof Module) return new Instance(source, imports);
+    const module = new Module(source as WasmSource);
+    return { module, instance: new Instance(module, imports) };
+  };
 }
 
 const sdk = Object.freeze({ defineTool, z, WardenError });

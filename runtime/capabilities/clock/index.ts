@@ -31,7 +31,8 @@ export function createClockKind(now: () => number = Date.now): CapabilityKind<Cl
       }
       return { rights: parseRights("clock", rightsText, RIGHTS), scope: { resolutionMs } };
     },
-    formatSpec: (g) => `clock:${g.rights.join(",")}:${g.scope.resolutionMs === 1000 ? "1s" : `${g.scope.resolutionMs}ms`}`,
+    formatSpec: (g) =>
+      `clock:${g.rights.join(",")}:${g.scope.resolutionMs === 1000 ? "1s" : `${g.scope.resolutionMs}ms`}`,
     describe: (g) =>
       `${g.rights.includes("read") ? `read the time to ${g.scope.resolutionMs} ms` : ""}${g.rights.length === 2 ? " and " : ""}${g.rights.includes("sleep") ? "sleep (within its wall-time limit)" : ""}`,
     async open() {},
@@ -54,7 +55,12 @@ export function createClockKind(now: () => number = Date.now): CapabilityKind<Cl
       }),
       sleep: defineOperation<ClockScope, void, { ms: number }>({
         right: "sleep",
-        args: z.strictObject({ ms: z.number().min(0).max(24 * 3600 * 1000) }),
+        args: z.strictObject({
+          ms: z
+            .number()
+            .min(0)
+            .max(24 * 3600 * 1000),
+        }),
         run(_target, { ms }, ctx) {
           return new Promise((resolve, reject) => {
             const timer = setTimeout(() => resolve(null), ms);

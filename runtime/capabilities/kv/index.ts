@@ -65,7 +65,10 @@ export function createKvKind(store: KvStore): CapabilityKind<KvScope, void> {
     }),
     list: defineOperation<KvScope, void, { prefix: string; limit: number }>({
       right: "list",
-      args: z.strictObject({ prefix: z.string().max(512).default(""), limit: z.int().min(1).max(1000).default(100) }),
+      args: z.strictObject({
+        prefix: z.string().max(512).default(""),
+        limit: z.int().min(1).max(1000).default(100),
+      }),
       async run({ grant }, { prefix, limit }) {
         const keys = store.list(grant.scope.namespace, grant.scope.prefix + prefix, limit);
         return keys.map((k) => k.slice(grant.scope.prefix.length));

@@ -64,7 +64,9 @@ export class SqliteKvStore implements KvStore {
   }
   set(namespace: string, key: string, value: string): void {
     this.db
-      .prepare("INSERT INTO kv (ns, key, value) VALUES (?, ?, ?) ON CONFLICT (ns, key) DO UPDATE SET value = excluded.value")
+      .prepare(
+        "INSERT INTO kv (ns, key, value) VALUES (?, ?, ?) ON CONFLICT (ns, key) DO UPDATE SET value = excluded.value",
+      )
       .run(namespace, key, value);
   }
   delete(namespace: string, key: string): boolean {

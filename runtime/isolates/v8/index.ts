@@ -2,7 +2,16 @@
 import ivm from "isolated-vm";
 import { WardenError } from "../../errors.ts";
 import { ALLOWED_IMPORTS, preludeSource } from "../prelude.ts";
-import type { Backend, HostCall, Limits, RawDescriptor, RunOutcome, Sandbox, SandboxModule, Usage } from "../types.ts";
+import type {
+  Backend,
+  HostCall,
+  Limits,
+  RawDescriptor,
+  RunOutcome,
+  Sandbox,
+  SandboxModule,
+  Usage,
+} from "../types.ts";
 import { type LimitKind, watch } from "../watchdog.ts";
 import { GuestReportedError, limitError, parseEnvelope } from "./results.ts";
 
@@ -47,14 +56,22 @@ class V8Sandbox implements Sandbox {
     const context = await isolate.createContext();
     const global = context.global;
     const send = new ivm.Callback(
-      (id: unknown, fd: unknown, op: unknown, argsJson: unknown) => sandbox?.onRequest(id, fd, op, argsJson, hostCall),
+      (id: unknown, fd: unknown, op: unknown, argsJson: unknown) =>
+        sandbox?.onRequest(id, fd, op, argsJson, hostCall),
       { ignored: true },
     );
     await global.set("__wardenSend", send);
     await context.eval("__warden.connect(globalThis.__wardenSend); delete globalThis.__wardenSend;");
-    const warden = (await global.get("__warden", { reference: true })) as ivm.Reference<Record<string, unknown>>;
+    const warden = (await global.get("__warden", { reference: true })) as ivm.Reference<
+      Record<string, unknown>
+    >;
     const ref = async (name: string) => (await warden.get(name, { reference: true })) as Ref;
-    const refs = { run: await ref("run"), reply: await ref("reply"), describe: await ref("describe"), register: await ref("register") };
+    const refs = {
+      run: await ref("run"),
+      reply: await ref("reply"),
+      describe: await ref("describe"),
+      register: await ref("register"),
+    };
     sandbox = new V8Sandbox(isolate, context, limits, refs);
     return sandbox;
   }
@@ -70,9 +87,17 @@ class V8Sandbox implements Sandbox {
   private onRequest(id: unknown, fd: unknown, op: unknown, argsJson: unknown, hostCall: HostCall): void {
     if (this.dead || typeof id !== "number") return;
     const bad =
-      typeof fd !== "number" || typeof op !== "string" || typeof argsJson !== "string" || argsJson.length > MAX_REQUEST_CHARS;
+      typeof fd !== "number" ||
+      typeof op !== "string" ||
+      typeof argsJson !== "string" ||
+      argsJson.length > MAX_REQUEST_CHARS;
     const reply = bad
-      ? Promise.resolve(JSON.stringify({ ok: false, error: { code: "INVALID_ARGUMENT", message: "malformed handle call (or over 16 MiB)" } }))
+      ? Promise.resolve(
+          JSON.stringify({
+            ok: false,
+            error: { code: "INVALID_ARGUMENT", message: "malformed handle call (or over 16 MiB)" },
+          }),
+        )
       : hostCall(fd as number, op as string, argsJson as string);
     void reply.then((json) => {
       // The isolate may have died while the host worked; then there is no one to answer.
@@ -102,7 +127,10 @@ class V8Sandbox implements Sandbox {
       if (this.killed === undefined && this.isolate.isDisposed) this.killed = "crash";
       if (this.killed !== undefined) throw limitError(this.killed, phase, this.limits);
       // A guest exception that escaped the prelude (only possible during load): report its message, not its stack.
-      throw new WardenError(phase === "load" ? "LOAD_ERROR" : "TOOL_ERROR", message.split("\n")[0]!.slice(0, 2000));
+      throw new WardenError(
+        phase === "load" ? "LOAD_ERROR" : "TOOL_ERROR",
+        message.split("\n")[0]!.slice(0, 2000),
+      );
     } finally {
       dog.stop();
     }
@@ -120,12 +148,18 @@ class V8Sandbox implements Sandbox {
           );
         }
       }
-      const entry = await this.isolate.compileModule(`import tool from "tool"; globalThis.__warden.register(tool);`, {
-        filename: "warden:entry",
-      });
+      const entry = await this.isolate.compileModule(
+        `import tool from "tool"; globalThis.__warden.register(tool);`,
+        {
+          filename: "warden:entry",
+        },
+      );
       const builtins = new Map<string, ivm.Module>();
       for (const [specifier, source] of ALLOWED_IMPORTS) {
-        builtins.set(specifier, await this.isolate.compileModule(source, { filename: `warden:${specifier}` }));
+        builtins.set(
+          specifier,
+          await this.isolate.compileModule(source, { filename: `warden:${specifier}` }),
+        );
       }
       await entry.instantiate(this.context, (specifier) => {
         if (specifier === "tool") return tool;
@@ -134,7 +168,9 @@ class V8Sandbox implements Sandbox {
         return builtin;
       });
       await entry.evaluate({ promise: true });
-      return JSON.parse(String(await this.refs.describe.apply(undefined, [], { result: { copy: true } }))) as unknown;
+      return JSON.parse(
+        String(await this.refs.describe.apply(undefined, [], { result: { copy: true } })),
+      ) as unknown;
     });
   }
 
@@ -146,7 +182,11 @@ class V8Sandbox implements Sandbox {
       });
       const outputJson = parseEnvelope(envelope, this.limits);
       const problem = await this.checkOutput(outputSchemaJson, outputJson);
-      if (problem) throw new WardenError("INVALID_OUTPUT", `the tool's output does not match its output schema: ${problem}`);
+      if (problem)
+        throw new WardenError(
+          "INVALID_OUTPUT",
+          `the tool's output does not match its output schema: ${problem}`,
+        );
       return { outputJson, usage: this.usage() };
     });
   }
@@ -158,10 +198,17 @@ class V8Sandbox implements Sandbox {
   private async checkOutput(schemaJson: string, outputJson: string): Promise<string> {
     if (!this.checker) {
       const context = await this.isolate.createContext();
-      const warden = (await context.global.get("__warden", { reference: true })) as ivm.Reference<Record<string, unknown>>;
+      const warden = (await context.global.get("__warden", { reference: true })) as ivm.Reference<
+        Record<string, unknown>
+      >;
       this.checker = (await warden.get("checkOutput", { reference: true })) as Ref;
     }
-    return String(await this.checker.apply(undefined, [schemaJson, outputJson], { arguments: { copy: true }, result: { copy: true } }));
+    return String(
+      await this.checker.apply(undefined, [schemaJson, outputJson], {
+        arguments: { copy: true },
+        result: { copy: true },
+      }),
+    );
   }
 
   usage(): Usage {

@@ -10,7 +10,8 @@ const envelopeSchema = z.discriminatedUnion("ok", [
 
 /** Parses the guest's result envelope (untrusted) into the output JSON, or throws the error it reports. */
 export function parseEnvelope(envelope: unknown, limits: Limits): string {
-  if (typeof envelope !== "string") throw new WardenError("TOOL_ERROR", "the tool returned something other than a result");
+  if (typeof envelope !== "string")
+    throw new WardenError("TOOL_ERROR", "the tool returned something other than a result");
   const maxChars = limits.outputKb * 1024;
   if (envelope.length > maxChars + 64) {
     throw new WardenError(
@@ -18,7 +19,13 @@ export function parseEnvelope(envelope: unknown, limits: Limits): string {
       `the tool's output is about ${Math.ceil(envelope.length / 1024)} KiB, over its output limit of ${limits.outputKb} KiB (raise it with --output-kb or outputKb)`,
     );
   }
-  const parsed = envelopeSchema.safeParse(JSON.parse(envelope));
+  let raw: unknown;
+  try {
+    raw = JSON.parse(envelope);
+  } catch {
+    throw new WardenError("TOOL_ERROR", "the tool returned a malformed result (not JSON)");
+  }
+  const parsed = envelopeSchema.safeParse(raw);
   if (!parsed.success) throw new WardenError("TOOL_ERROR", "the tool returned a malformed result");
   if (!parsed.data.ok) {
     // The code is the guest's claim; the runtime decides whether to believe it (see runtime/tool.ts).
@@ -42,8 +49,16 @@ const LIMIT_WORDS = {
   memory: (l: Limits) => `its memory limit of ${l.memoryMb} MiB (raise it with --memory-mb or memoryMb)`,
 };
 
-export function limitError(kind: "wall" | "cpu" | "memory" | "crash", phase: "load" | "call", limits: Limits): WardenError {
+export function limitError(
+  kind: "wall" | "cpu" | "memory" | "crash",
+  phase: "load" | "call",
+  limits: Limits,
+): WardenError {
   const what = phase === "load" ? "loading the tool" : "the tool call";
-  if (kind === "crash") return new WardenError("SANDBOX_CRASHED", `the sandbox crashed during ${what}; the next call starts a fresh one`);
+  if (kind === "crash")
+    return new WardenError(
+      "SANDBOX_CRASHED",
+      `the sandbox crashed during ${what}; the next call starts a fresh one`,
+    );
   return new WardenError("LIMIT_EXCEEDED", `${what} exceeded ${LIMIT_WORDS[kind](limits)}`);
 }
