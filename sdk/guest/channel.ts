@@ -6,8 +6,17 @@ export type Send = (id: number, fd: number, op: string, argsJson: string) => voi
 
 type Pending = { resolve: (value: unknown) => void; reject: (error: unknown) => void };
 
+/** Matches the kernel's own limit, refused here first so a flood never reaches the host's queue. */
+const MAX_IN_FLIGHT = 64;
+
+// Captured before any tool code runs: a tool that replaces the global Promise cannot make this module
+// run an executor twice and so send more requests than it counted.
+const PromiseCtor = Promise;
+const rejected = (error: unknown) => PromiseCtor.reject(error);
+
 let send: Send | undefined;
 let nextId = 1;
+let inFlight = 0;
 const pending = new Map<number, Pending>();
 
 export function connect(fn: Send): void {
@@ -17,11 +26,23 @@ export function connect(fn: Send): void {
 
 export function hostCall(fd: number, op: string, args: unknown): Promise<unknown> {
   const out = send;
-  if (!out) return Promise.reject(new WardenError("INTERNAL", "not connected to the kernel"));
-  return new Promise((resolve, reject) => {
-    const id = nextId++;
+  if (!out) return rejected(new WardenError("INTERNAL", "not connected to the kernel"));
+  if (inFlight >= MAX_IN_FLIGHT) {
+    return rejected(
+      new WardenError("LIMIT_EXCEEDED", `more than ${MAX_IN_FLIGHT} handle calls in flight at once`),
+    );
+  }
+  let argsJson: string;
+  try {
+    argsJson = encode(args ?? {});
+  } catch (error) {
+    return rejected(error);
+  }
+  const id = nextId++;
+  inFlight++;
+  return new PromiseCtor((resolve, reject) => {
     pending.set(id, { resolve, reject });
-    out(id, fd, op, encode(args ?? {}));
+    out(id, fd, op, argsJson);
   });
 }
 
@@ -29,6 +50,7 @@ export function reply(id: number, json: string): void {
   const waiter = pending.get(id);
   if (!waiter) return;
   pending.delete(id);
+  inFlight--;
   const message = decode(json) as { ok: boolean; value?: unknown; error?: { code: string; message: string } };
   if (message.ok) waiter.resolve(message.value);
   else

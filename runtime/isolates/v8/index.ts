@@ -17,6 +17,11 @@ import { GuestReportedError, limitError, parseEnvelope } from "./results.ts";
 
 /** Largest request a guest may send in one handle call; bigger ones are refused before decoding. */
 const MAX_REQUEST_CHARS = 16 << 20;
+/**
+ * Requests received but not yet answered. The guest runtime keeps far fewer in flight, so more means the
+ * guest subverted it to flood the host's queue: the sandbox is killed.
+ */
+const MAX_OUTSTANDING = 256;
 
 let snapshot: ivm.ExternalCopy<ArrayBuffer> | undefined;
 
@@ -35,7 +40,8 @@ class V8Sandbox implements Sandbox {
   private readonly refs: { run: Ref; reply: Ref; describe: Ref; register: Ref };
   private checker: Ref | undefined;
   /** Why the isolate was killed, if it was; turns the error its callers see into the right code. */
-  private killed: LimitKind | "memory" | "crash" | undefined;
+  private killed: LimitKind | "memory" | "flood" | "crash" | undefined;
+  private outstanding = 0;
   private startedAt = performance.now();
 
   constructor(isolate: ivm.Isolate, context: ivm.Context, limits: Limits, refs: V8Sandbox["refs"]) {
@@ -76,6 +82,15 @@ class V8Sandbox implements Sandbox {
     return sandbox;
   }
 
+  /** The running phase's caller, answered at once if the sandbox is killed mid-phase. */
+  private current: { phase: "load" | "call"; answer: (error: WardenError) => void } | undefined;
+
+  private kill(reason: LimitKind | "flood"): void {
+    this.killed ??= reason;
+    if (!this.isolate.isDisposed) this.isolate.dispose();
+    if (this.current) this.current.answer(limitError(this.killed, this.current.phase, this.limits));
+  }
+
   get dead(): boolean {
     return this.killed !== undefined || this.isolate.isDisposed;
   }
@@ -86,6 +101,7 @@ class V8Sandbox implements Sandbox {
 
   private onRequest(id: unknown, fd: unknown, op: unknown, argsJson: unknown, hostCall: HostCall): void {
     if (this.dead || typeof id !== "number") return;
+    if (++this.outstanding > MAX_OUTSTANDING) return this.kill("flood");
     const bad =
       typeof fd !== "number" ||
       typeof op !== "string" ||
@@ -100,6 +116,7 @@ class V8Sandbox implements Sandbox {
         )
       : hostCall(fd as number, op as string, argsJson as string);
     void reply.then((json) => {
+      this.outstanding--;
       // The isolate may have died while the host worked; then there is no one to answer.
       if (!this.dead) this.refs.reply.applyIgnored(undefined, [id, json], { arguments: { copy: true } });
     });
@@ -109,17 +126,23 @@ class V8Sandbox implements Sandbox {
   private async guarded<T>(phase: "load" | "call", work: () => Promise<T>): Promise<T> {
     if (this.dead) throw new WardenError("SANDBOX_CRASHED", "the sandbox is no longer running");
     this.startedAt = performance.now();
+    this.outstanding = 0;
+    // Answers the caller as soon as a limit fires: V8 may take seconds to stop a long builtin (a huge
+    // Array.fill), and the isolate's thread finishing it in the background must not hold the caller.
+    const killed = new Promise<never>((_, reject) => {
+      this.current = { phase, answer: reject };
+    });
     const dog = watch({
       timeoutMs: this.limits.timeoutMs,
       cpuMs: this.limits.cpuMs,
-      cpuNow: () => Number(this.isolate.cpuTime) / 1e6,
-      kill: (limit) => {
-        this.killed ??= limit;
-        this.isolate.dispose();
-      },
+      // V8 may dispose the isolate on its own (memory limit); reading it then would throw on a timer.
+      cpuNow: () => (this.isolate.isDisposed ? 0 : Number(this.isolate.cpuTime) / 1e6),
+      kill: (limit) => this.kill(limit),
     });
+    const running = work();
+    running.catch(() => undefined); // settled late, after a kill; the caller already has its answer
     try {
-      return await work();
+      return await Promise.race([running, killed]);
     } catch (error) {
       if (error instanceof WardenError || error instanceof GuestReportedError) throw error;
       const message = error instanceof Error ? error.message : String(error);
@@ -133,6 +156,7 @@ class V8Sandbox implements Sandbox {
       );
     } finally {
       dog.stop();
+      this.current = undefined;
     }
   }
 

@@ -47,10 +47,12 @@ const LIMIT_WORDS = {
   wall: (l: Limits) => `its wall-time limit of ${l.timeoutMs} ms (raise it with --timeout-ms or timeoutMs)`,
   cpu: (l: Limits) => `its CPU-time limit of ${l.cpuMs} ms (raise it with --cpu-ms or cpuMs)`,
   memory: (l: Limits) => `its memory limit of ${l.memoryMb} MiB (raise it with --memory-mb or memoryMb)`,
+  flood: () =>
+    "the limit on handle calls waiting for the kernel (await calls instead of firing them in a loop)",
 };
 
 export function limitError(
-  kind: "wall" | "cpu" | "memory" | "crash",
+  kind: keyof typeof LIMIT_WORDS | "crash",
   phase: "load" | "call",
   limits: Limits,
 ): WardenError {

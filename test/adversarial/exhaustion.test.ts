@@ -1,0 +1,168 @@
+// Resource exhaustion, as a table, against every backend: each ends on a limit with a clean error, the host
+// stays responsive, and the next call gets a working sandbox.
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { createRuntime, type Runtime, WardenError } from "../../runtime/index.ts";
+import { BACKENDS, type ToolSource, tempDir, writeTool } from "../support/tools.ts";
+
+interface ExhaustionCase extends ToolSource {
+  name: string;
+  code: string;
+  message?: RegExp;
+  grants?: Record<string, string>;
+}
+
+// (module (func (loop (br 0))) (start 0)): a WebAssembly start function that never returns.
+const WASM_SPIN = [
+  0, 97, 115, 109, 1, 0, 0, 0, 1, 4, 1, 96, 0, 0, 3, 2, 1, 0, 8, 1, 0, 10, 9, 1, 7, 0, 3, 64, 12, 0, 11, 11,
+];
+const LIMITS = { timeoutMs: 1500, cpuMs: 300, memoryMb: 32, outputKb: 64 };
+const SOME_LIMIT = /exceeded (its wall-time|its CPU-time|its memory) limit/;
+
+const CASES: ExhaustionCase[] = [
+  { name: "busy loop", run: "for (;;) {}", code: "LIMIT_EXCEEDED", message: /CPU-time limit of 300 ms/ },
+  {
+    name: "busy loop after an await",
+    run: "await null; for (;;) {}",
+    code: "LIMIT_EXCEEDED",
+    message: /CPU-time/,
+  },
+  {
+    name: "microtask flood",
+    run: "await new Promise(() => { const f = () => Promise.resolve().then(f); f(); });",
+    code: "LIMIT_EXCEEDED",
+    message: /CPU-time/,
+  },
+  {
+    name: "a promise that never settles",
+    run: "await new Promise(() => {});",
+    code: "LIMIT_EXCEEDED",
+    message: /wall-time limit of 1500 ms/,
+  },
+  {
+    name: "ReDoS",
+    run: "return /^(a+)+$/.test('a'.repeat(40) + 'b');",
+    code: "LIMIT_EXCEEDED",
+    message: SOME_LIMIT,
+  },
+  {
+    name: "Atomics.wait on a shared buffer",
+    run: "Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);",
+    code: "LIMIT_EXCEEDED",
+    message: SOME_LIMIT,
+  },
+  {
+    name: "deep recursion",
+    run: "const f = (n) => f(n + 1) + 1; return f(0);",
+    code: "TOOL_ERROR",
+    message: /Maximum call stack/,
+  },
+  {
+    name: "string doubling bomb",
+    run: "let s = 'a'; for (;;) s += s;",
+    code: "TOOL_ERROR",
+    message: /Invalid string length/,
+  },
+  {
+    name: "array growth bomb",
+    run: "const a = []; for (;;) a.push(new Array(1e5).fill(1));",
+    code: "LIMIT_EXCEEDED",
+    message: /memory limit of 32 MiB/,
+  },
+  {
+    name: "one huge Array.fill",
+    run: "new Array(6e7).fill(0); return 1;",
+    code: "LIMIT_EXCEEDED",
+    message: SOME_LIMIT,
+  },
+  {
+    name: "BigInt power",
+    run: "return String(10n ** 10000000n).length;",
+    code: "LIMIT_EXCEEDED",
+    message: SOME_LIMIT,
+  },
+  {
+    name: "output flood",
+    run: "return 'x'.repeat(1 << 20);",
+    code: "LIMIT_EXCEEDED",
+    message: /output limit of 64 KiB/,
+  },
+  {
+    name: "log flood",
+    capabilities: { log: { type: "log" } },
+    grants: { log: "log" },
+    run: "const line = 'y'.repeat(1 << 16); for (;;) await caps.log.info(line);",
+    code: "LIMIT_EXCEEDED",
+    message: /log output passed/,
+  },
+  {
+    name: "handle calls fired in a loop without waiting",
+    capabilities: { kv: { type: "kv" } },
+    grants: { kv: "kv" },
+    run: "const ps = []; for (let i = 0; i < 1000; i++) ps.push(caps.kv.get('k')); await Promise.all(ps);",
+    code: "LIMIT_EXCEEDED",
+    message: /in flight/,
+  },
+  {
+    name: "sleeping past the wall limit",
+    capabilities: { clock: { type: "clock" } },
+    grants: { clock: "clock" },
+    run: "await caps.clock.sleep(60_000);",
+    code: "LIMIT_EXCEEDED",
+    message: /wall-time/,
+  },
+  {
+    name: "WebAssembly infinite loop",
+    run: `new WebAssembly.Instance(new WebAssembly.Module(new Uint8Array(${JSON.stringify(WASM_SPIN)})));`,
+    code: "LIMIT_EXCEEDED",
+    message: /CPU-time/,
+  },
+  {
+    name: "busy loop at load time",
+    top: "for (;;) {}",
+    run: "return 1;",
+    code: "LIMIT_EXCEEDED",
+    message: /loading the tool exceeded/,
+  },
+];
+
+describe.each(BACKENDS)("exhaustion on %s", (backend) => {
+  let runtime: Runtime;
+  let dir: string;
+  beforeAll(() => {
+    dir = tempDir();
+    runtime = createRuntime({ cwd: dir, log: () => {} });
+  });
+  afterAll(() => runtime.close());
+
+  test.each(CASES)("$name", async (c) => {
+    const file = writeTool(dir, { ...c, name: undefined });
+    const failure = await (async () => {
+      const tool = await runtime.loadTool(file, { grants: c.grants ?? {}, backend, limits: LIMITS });
+      try {
+        await tool.call({});
+      } finally {
+        await tool.dispose();
+      }
+    })().then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(failure).toBeInstanceOf(WardenError);
+    expect((failure as WardenError).code).toBe(c.code);
+    if (c.message) expect((failure as WardenError).message).toMatch(c.message);
+    // The host still answers, in a fresh sandbox.
+    const probe = await runtime.loadTool(writeTool(dir, { run: "return 'alive';" }), { backend });
+    expect(await probe.call({})).toBe("alive");
+    await probe.dispose();
+  });
+
+  test("a tool whose sandbox a limit killed gets a fresh one on its next call", async () => {
+    const tool = await runtime.loadTool(writeTool(dir, { run: "if (input.spin) for (;;) {} return 'ok';" }), {
+      backend,
+      limits: LIMITS,
+    });
+    await expect(tool.call({ spin: true })).rejects.toMatchObject({ code: "LIMIT_EXCEEDED" });
+    expect(await tool.call({ spin: false })).toBe("ok");
+    await tool.dispose();
+  });
+});
