@@ -101,7 +101,10 @@ class V8Sandbox implements Sandbox {
 
   private onRequest(id: unknown, fd: unknown, op: unknown, argsJson: unknown, hostCall: HostCall): void {
     if (this.dead || typeof id !== "number") return;
-    if (++this.outstanding > MAX_OUTSTANDING) return this.kill("flood");
+    if (++this.outstanding > MAX_OUTSTANDING) {
+      this.kill("flood");
+      return;
+    }
     const bad =
       typeof fd !== "number" ||
       typeof op !== "string" ||
