@@ -131,6 +131,7 @@ class TextDecoderShim {
 
 // Async WebAssembly compilation never settles in an isolate that has no task pump (isolated-vm's), so the async
 // entry points are rebuilt on the synchronous constructors; the CPU watchdog still bounds their cost.
+// V8 installs a fresh WebAssembly namespace in every new context, so this runs per context, not in the snapshot.
 type WasmSource = ArrayBufferView | ArrayBuffer;
 declare const WebAssembly: {
   Module: new (bytes: WasmSource) => object;
@@ -138,7 +139,8 @@ declare const WebAssembly: {
   compile?: unknown;
   instantiate?: unknown;
 };
-if (typeof WebAssembly === "object") {
+function setupContext(): void {
+  if (typeof WebAssembly !== "object") return;
   const { Module, Instance } = WebAssembly;
   WebAssembly.compile = async (bytes: WasmSource) => new Module(bytes);
   WebAssembly.instantiate = async (source: WasmSource | object, imports?: object) => {
@@ -153,7 +155,7 @@ Object.defineProperties(globalThis, {
   TextEncoder: { value: TextEncoderShim, writable: true, configurable: true },
   TextDecoder: { value: TextDecoderShim, writable: true, configurable: true },
   __warden: {
-    value: Object.freeze({ sdk, register, describe, run, reply, connect, checkOutput }),
+    value: Object.freeze({ sdk, register, describe, run, reply, connect, checkOutput, setupContext }),
     writable: false,
     configurable: false,
   },
