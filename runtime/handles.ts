@@ -1,5 +1,6 @@
 // Handles and per-sandbox handle tables: what a sandbox can name, and the derivation tree revocation walks.
 import type { CapabilityKind, Grant } from "./capabilities/types.ts";
+import { WardenError } from "./errors.ts";
 
 let nextHandleId = 1;
 
@@ -41,7 +42,7 @@ export class Handle {
     let count = 0;
     for (const child of this.children) count += await child.revoke();
     if (!this.revoked) {
-      this.controller.abort();
+      this.controller.abort(new WardenError("CAPABILITY_DENIED", `handle "${this.name}" has been revoked`));
       count++;
     }
     if (!this.closed) {

@@ -36,6 +36,9 @@ export interface SandboxRecord {
 
 let nextSandboxId = 1;
 
+/** Handles one sandbox may hold; each may pin a host resource (an open directory). */
+const MAX_HANDLES = 1024;
+
 const attenuateRequest = z.looseObject({ rights: z.array(z.string()).optional() });
 
 export class Kernel {
@@ -173,13 +176,13 @@ export class Kernel {
   }
 
   endRun(sb: SandboxRecord): void {
-    sb.run.abort();
+    sb.run.abort(new WardenError("LIMIT_EXCEEDED", "the tool call ended before this handle call finished"));
   }
 
   async disposeSandbox(sb: SandboxRecord): Promise<void> {
     if (sb.disposed) return;
     sb.disposed = true;
-    sb.run.abort();
+    sb.run.abort(new WardenError("CAPABILITY_DENIED", "the sandbox was disposed"));
     for (const [, handle] of sb.table.entries()) await handle.revoke();
     this.sandboxes.delete(sb.id);
   }
@@ -200,7 +203,10 @@ export class Kernel {
         );
       }
       handle = this.lookup(sb, fd);
-      if (opName === "$attenuate") return await this.guestAttenuate(sb, handle, rawArgs);
+      if (opName === "$attenuate") {
+        this.spend(sb);
+        return await this.guestAttenuate(sb, handle, rawArgs);
+      }
       const op = Object.hasOwn(handle.kind.ops, opName) ? handle.kind.ops[opName] : undefined;
       if (!op) {
         throw new WardenError(
@@ -218,22 +224,13 @@ export class Kernel {
       const args: unknown = parsed.data;
       summary = op.summary(args);
       const right = typeof op.right === "function" ? op.right(args) : op.right;
-      if (!handle.grant.rights.includes(right)) throw this.missingRight(handle, right);
+      for (const needed of [right, ...(op.alsoRequires ?? [])]) {
+        if (!handle.grant.rights.includes(needed)) throw this.missingRight(handle, needed);
+      }
       const reason = op.check?.({ grant: handle.grant, resource: handle.resource }, args);
       if (reason !== undefined)
         throw new WardenError("CAPABILITY_DENIED", reason, { handle: handle.name, right });
-      if (sb.inFlight >= this.quota.maxInFlight) {
-        throw new WardenError(
-          "LIMIT_EXCEEDED",
-          `more than ${this.quota.maxInFlight} handle calls in flight at once`,
-        );
-      }
-      if (++sb.callsThisRun > this.quota.maxCallsPerRun) {
-        throw new WardenError(
-          "LIMIT_EXCEEDED",
-          `more than ${this.quota.maxCallsPerRun} handle calls in one tool call`,
-        );
-      }
+      this.spend(sb);
       sb.inFlight++;
       try {
         const signal = AbortSignal.any([sb.run.signal, handle.signal]);
@@ -259,6 +256,22 @@ export class Kernel {
     }
   }
 
+  /** Charges one handle call to the sandbox's quota, or refuses it. */
+  private spend(sb: SandboxRecord): void {
+    if (sb.inFlight >= this.quota.maxInFlight) {
+      throw new WardenError(
+        "LIMIT_EXCEEDED",
+        `more than ${this.quota.maxInFlight} handle calls in flight at once`,
+      );
+    }
+    if (++sb.callsThisRun > this.quota.maxCallsPerRun) {
+      throw new WardenError(
+        "LIMIT_EXCEEDED",
+        `more than ${this.quota.maxCallsPerRun} handle calls in one tool call`,
+      );
+    }
+  }
+
   private lookup(sb: SandboxRecord, fd: number): Handle {
     const handle = sb.table.get(fd);
     // One message for "never existed" and "revoked", so a guest cannot probe for other sandboxes' handles.
@@ -280,16 +293,34 @@ export class Kernel {
       if (!parent.grant.rights.includes(right))
         throw this.missingRight(parent, right, "cannot be delegated: the parent lacks it");
     }
-    const scope =
-      Object.keys(scopeRequest).length === 0
-        ? parent.grant.scope
-        : await parent.kind.narrow({ grant: parent.grant, resource: parent.resource }, scopeRequest);
+    let scope = parent.grant.scope;
+    if (Object.keys(scopeRequest).length > 0) {
+      const narrowing = parent.kind.narrowArgs.safeParse(scopeRequest);
+      if (!narrowing.success) {
+        throw new WardenError(
+          "INVALID_ARGUMENT",
+          `bad attenuation of a ${parent.kind.kind} handle: ${z.prettifyError(narrowing.error)}`,
+        );
+      }
+      scope = await parent.kind.narrow({ grant: parent.grant, resource: parent.resource }, narrowing.data);
+    }
     const grant: Grant<unknown> = { rights, scope };
-    const resource = await parent.kind.open(grant);
-    return new Handle(parent.kind, grant, resource, name, parent);
+    const resource = await parent.kind.open(grant, { grant: parent.grant, resource: parent.resource });
+    const child = new Handle(parent.kind, grant, resource, name, parent);
+    // The parent may have been revoked while this derivation awaited; its revocation did not see this child.
+    if (parent.revoked) {
+      await child.revoke();
+      throw new WardenError("CAPABILITY_DENIED", `handle "${parent.name}" has been revoked`, {
+        handle: parent.name,
+      });
+    }
+    return child;
   }
 
   private async guestAttenuate(sb: SandboxRecord, handle: Handle, request: unknown): Promise<unknown> {
+    if (sb.table.size >= MAX_HANDLES) {
+      throw new WardenError("LIMIT_EXCEEDED", `a sandbox may hold at most ${MAX_HANDLES} handles`);
+    }
     const fd = sb.table.install(await this.derive(handle, request, handle.name));
     const child = sb.table.get(fd)!;
     this.recordCall(

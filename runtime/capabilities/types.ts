@@ -21,6 +21,8 @@ export interface OpContext {
 export interface Operation<Scope, Resource, Args = unknown> {
   /** The right the handle must hold for this operation; a function when it depends on the arguments (net: the method). */
   right: string | ((args: Args) => string);
+  /** Further rights the operation needs besides `right` (rename needs create as well as delete). */
+  alsoRequires?: readonly string[];
   args: z.ZodType<Args>;
   run(target: OpenHandle<Scope, Resource>, args: Args, ctx: OpContext): Promise<unknown>;
   /** A one-line summary of the arguments for the audit log. Must not include secrets (bodies, header values). */
@@ -61,8 +63,11 @@ export interface CapabilityKind<Scope = unknown, Resource = unknown> {
   formatSpec(grant: Grant<Scope>): string;
   /** Plain words for what a grant allows, for people reading policies and errors. */
   describe(grant: Grant<Scope>): string;
-  /** Acquires host resources for a new handle (e.g. opens the root directory). */
-  open(grant: Grant<Scope>): Promise<Resource>;
+  /**
+   * Acquires host resources for a new handle (e.g. opens the root directory). For a derived handle, `parent`
+   * is the handle it was derived from, so a resource can draw on its parent's (a log budget).
+   */
+  open(grant: Grant<Scope>, parent?: OpenHandle<Scope, Resource>): Promise<Resource>;
   /** Releases them; called once, when the handle is revoked or its sandbox disposed. */
   close(resource: Resource): Promise<void>;
   /**

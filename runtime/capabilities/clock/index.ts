@@ -62,13 +62,18 @@ export function createClockKind(now: () => number = Date.now): CapabilityKind<Cl
             .max(24 * 3600 * 1000),
         }),
         run(_target, { ms }, ctx) {
+          const stopped = () =>
+            ctx.signal.reason instanceof WardenError
+              ? ctx.signal.reason
+              : new WardenError("LIMIT_EXCEEDED", "sleep was cut short: the call ended");
+          if (ctx.signal.aborted) return Promise.reject(stopped());
           return new Promise((resolve, reject) => {
             const timer = setTimeout(() => resolve(null), ms);
             ctx.signal.addEventListener(
               "abort",
               () => {
                 clearTimeout(timer);
-                reject(new WardenError("LIMIT_EXCEEDED", "sleep was cut short: the call ended"));
+                reject(stopped());
               },
               { once: true },
             );

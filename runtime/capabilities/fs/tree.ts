@@ -5,7 +5,6 @@ import { WardenError } from "../../errors.ts";
 import { onPath, rootRefused } from "./common.ts";
 import { errnoOf, fsError, symlinkDenied } from "./errors.ts";
 import { bare, type GuestPath, parseGuestPath, quote } from "./path.ts";
-import { requireRight } from "./spec.ts";
 import type { FsOperation } from "./types.ts";
 import { at, isSymlinkAt, openDirAt, self, withDir, withParent } from "./walk.ts";
 
@@ -110,8 +109,6 @@ export const remove: FsOperation<RemoveArgs> = {
 const renameArgs = z.strictObject({ from: z.string(), to: z.string() });
 type RenameArgs = z.infer<typeof renameArgs>;
 
-const NEEDS_CREATE = "rename needs the create right as well as delete";
-
 /** Both names are walked from the root fd; rename(2) itself never follows either final component. */
 async function renameWithin(rootFd: number, from: GuestPath, to: GuestPath): Promise<void> {
   if (from.parts.length === 0) throw rootRefused("moved");
@@ -142,9 +139,8 @@ async function renameWithin(rootFd: number, from: GuestPath, to: GuestPath): Pro
 export const renameOp: FsOperation<RenameArgs> = {
   right: "delete",
   args: renameArgs,
-  check: (target) => (target.grant.rights.includes("create") ? undefined : NEEDS_CREATE),
-  run: async (target, args, ctx) => {
-    requireRight(target.grant, "create", ctx.handleName, "rename");
+  alsoRequires: ["create"],
+  run: async (target, args) => {
     const to = parseGuestPath(args.to);
     return onPath(target, args.from, (rootFd, from) => renameWithin(rootFd, from, to));
   },

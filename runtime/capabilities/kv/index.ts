@@ -37,20 +37,24 @@ export function createKvKind(store: KvStore): CapabilityKind<KvScope, void> {
       args: z.strictObject({ key, value: z.json() }),
       async run({ grant }, { key: k, value }) {
         const raw = JSON.stringify(value);
-        if (raw.length > grant.scope.maxValueBytes) {
+        const bytes = Buffer.byteLength(raw);
+        if (bytes > grant.scope.maxValueBytes) {
           throw new WardenError(
             "LIMIT_EXCEEDED",
-            `kv value for "${k}" is ${raw.length} bytes, over the ${grant.scope.maxValueBytes}-byte limit per value`,
+            `kv value for "${k}" is ${bytes} bytes, over the ${grant.scope.maxValueBytes}-byte limit per value`,
           );
         }
-        const used = store.size(grant.scope.namespace);
-        if (used + raw.length + k.length > grant.scope.maxTotalBytes) {
+        const full = scoped(grant, k);
+        const previous = store.get(grant.scope.namespace, full);
+        const replaced = previous === undefined ? 0 : Buffer.byteLength(previous) + Buffer.byteLength(full);
+        const used = store.size(grant.scope.namespace) - replaced;
+        if (used + bytes + Buffer.byteLength(full) > grant.scope.maxTotalBytes) {
           throw new WardenError(
             "LIMIT_EXCEEDED",
             `kv store is full (${used} of ${grant.scope.maxTotalBytes} bytes); delete keys first`,
           );
         }
-        store.set(grant.scope.namespace, scoped(grant, k), raw);
+        store.set(grant.scope.namespace, full, raw);
         return null;
       },
       summary: (a) => `set ${a.key}`,

@@ -38,7 +38,8 @@ export class MemoryKvStore implements KvStore {
   }
   size(namespace: string): number {
     let total = 0;
-    for (const [k, v] of this.spaces.get(namespace) ?? []) total += k.length + v.length;
+    for (const [k, v] of this.spaces.get(namespace) ?? [])
+      total += Buffer.byteLength(k) + Buffer.byteLength(v);
     return total;
   }
   close(): void {
@@ -81,7 +82,9 @@ export class SqliteKvStore implements KvStore {
   }
   size(namespace: string): number {
     const row = this.db
-      .prepare("SELECT COALESCE(SUM(LENGTH(key) + LENGTH(value)), 0) AS n FROM kv WHERE ns = ?")
+      .prepare(
+        "SELECT COALESCE(SUM(LENGTH(CAST(key AS BLOB)) + LENGTH(CAST(value AS BLOB))), 0) AS n FROM kv WHERE ns = ?",
+      )
       .get(namespace);
     return Number(row?.n ?? 0);
   }

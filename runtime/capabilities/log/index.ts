@@ -8,16 +8,20 @@ import { defineOperation } from "../types.ts";
 export interface LogScope {
   maxBytes: number;
 }
-export interface LogResource {
-  written: number;
+/** Bytes written through a handle; a derived handle's budget also draws on its parent's, so attenuating cannot refill it. */
+export interface LogBudget {
+  used: number;
+  max: number;
+  parent: LogBudget | undefined;
 }
 export type LogLevel = "debug" | "info" | "warn" | "error";
 export type LogSink = (line: { level: LogLevel; message: string; owner: string }) => void;
 
 const RIGHTS = ["write"] as const;
 const DEFAULT_MAX_BYTES = 1 << 20;
+const narrowArgs = z.strictObject({ maxBytes: z.int().positive() });
 
-export function createLogKind(sink: LogSink): CapabilityKind<LogScope, LogResource> {
+export function createLogKind(sink: LogSink): CapabilityKind<LogScope, LogBudget> {
   return {
     kind: "log",
     rights: RIGHTS,
@@ -28,24 +32,27 @@ export function createLogKind(sink: LogSink): CapabilityKind<LogScope, LogResour
     },
     formatSpec: (g) => `log:${g.rights.join(",")}`,
     describe: (g) => `write up to ${Math.round(g.scope.maxBytes / 1024)} KiB of log lines`,
-    async open() {
-      return { written: 0 };
+    async open(grant, parent) {
+      return { used: 0, max: grant.scope.maxBytes, parent: parent?.resource };
     },
     async close() {},
-    narrowArgs: z.strictObject({ maxBytes: z.int().positive() }),
+    narrowArgs,
     async narrow(parent, request) {
-      const { maxBytes } = z.strictObject({ maxBytes: z.int().positive() }).parse(request);
+      const { maxBytes } = narrowArgs.parse(request);
       return { maxBytes: Math.min(maxBytes, parent.grant.scope.maxBytes) };
     },
     ops: {
-      write: defineOperation<LogScope, LogResource, { level: LogLevel; message: string }>({
+      write: defineOperation<LogScope, LogBudget, { level: LogLevel; message: string }>({
         right: "write",
         args: z.strictObject({ level: z.enum(["debug", "info", "warn", "error"]), message: z.string() }),
-        async run({ grant, resource }, { level, message }, ctx) {
-          resource.written += message.length;
-          if (resource.written > grant.scope.maxBytes) {
-            throw new WardenError("LIMIT_EXCEEDED", `log output passed ${grant.scope.maxBytes} bytes`);
+        async run({ resource }, { level, message }, ctx) {
+          const bytes = Buffer.byteLength(message);
+          for (let b: LogBudget | undefined = resource; b; b = b.parent) {
+            if (b.used + bytes > b.max) {
+              throw new WardenError("LIMIT_EXCEEDED", `log output passed ${b.max} bytes`);
+            }
           }
+          for (let b: LogBudget | undefined = resource; b; b = b.parent) b.used += bytes;
           sink({ level, message, owner: ctx.owner ?? ctx.handleName });
           return null;
         },

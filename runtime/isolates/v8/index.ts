@@ -67,7 +67,9 @@ class V8Sandbox implements Sandbox {
       { ignored: true },
     );
     await global.set("__wardenSend", send);
-    await context.eval("__warden.setupContext(); __warden.connect(globalThis.__wardenSend); delete globalThis.__wardenSend;");
+    await context.eval(
+      "__warden.setupContext(); __warden.connect(globalThis.__wardenSend); delete globalThis.__wardenSend;",
+    );
     const warden = (await global.get("__warden", { reference: true })) as ivm.Reference<
       Record<string, unknown>
     >;
