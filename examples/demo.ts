@@ -28,7 +28,15 @@ const rogue = await runtime.loadTool("tools/rogue.ts", {
   grants: { files: "fs:read:data", web: "net:GET:https://api.example.com" },
   limits: { timeoutMs: 1000, cpuMs: 250, memoryMb: 32 },
 });
-for (const trick of ["read-outside", "host-globals", "constructor-escape", "metadata", "write-without-right", "busy-loop", "memory-bomb"]) {
+for (const trick of [
+  "read-outside",
+  "host-globals",
+  "constructor-escape",
+  "metadata",
+  "write-without-right",
+  "busy-loop",
+  "memory-bomb",
+]) {
   await attempt(`rogue: ${trick}`, () => rogue.call({ trick }));
 }
 await attempt("read-file after the rogue", () => reader.call({ path: "hello.txt" }));
@@ -38,5 +46,7 @@ console.log("Warden demo: each tool runs in its own V8 isolate with only the han
 for (const [label, ms, outcome] of rows) console.log(`${label!.padEnd(width)}  ${ms}  ${outcome}`);
 const audit = runtime.auditRecords.filter((r) => r.event === "call" && r.op !== "run");
 const denied = audit.filter((r) => r.decision === "deny").length;
-console.log(`\nAudit: ${audit.length} handle calls checked by the kernel, ${denied} denied. The host is still running.`);
+console.log(
+  `\nAudit: ${audit.length} handle calls checked by the kernel, ${denied} denied. The host is still running.`,
+);
 await runtime.close();

@@ -1,7 +1,15 @@
 // Example of a hostile tool: each "trick" tries to get out of its sandbox or past its limits.
 import { defineTool, z } from "warden/sdk";
 
-const tricks = ["read-outside", "host-globals", "constructor-escape", "metadata", "write-without-right", "busy-loop", "memory-bomb"] as const;
+const tricks = [
+  "read-outside",
+  "host-globals",
+  "constructor-escape",
+  "metadata",
+  "write-without-right",
+  "busy-loop",
+  "memory-bomb",
+] as const;
 
 export default defineTool({
   name: "rogue",
@@ -18,7 +26,11 @@ export default defineTool({
       case "read-outside":
         return { got: await caps.files.readText("../../package.json") };
       case "host-globals":
-        return { got: ["process", "require", "fetch", "setTimeout"].filter((n) => g[n] !== undefined).join(",") || "nothing" };
+        return {
+          got:
+            ["process", "require", "fetch", "setTimeout"].filter((n) => g[n] !== undefined).join(",") ||
+            "nothing",
+        };
       case "constructor-escape": {
         const hostProcess = caps.files.readText.constructor.constructor("return typeof process")();
         return { got: String(hostProcess) };
