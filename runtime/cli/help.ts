@@ -7,6 +7,7 @@ Usage:
 
 Commands:
   tool run FILE     run a tool once with the grants and limits you give it
+                    (--grant NAME=SPEC gives it a handle; see warden tool run --help)
 
 Options:
   -h, --help        show help (also after any command: warden tool run --help)

@@ -27,10 +27,11 @@ async function main(argv: string[]): Promise<void> {
   if (command === "tool" && sub === "run")
     return wantsHelp ? void out.stdout(TOOL_RUN_HELP) : toolRun(rest, out);
   if (command === "tool" && (sub === undefined || wantsHelp)) return void out.stdout(MAIN_HELP);
-  throw new WardenError("USAGE", `unknown command "${argv.slice(0, 2).join(" ")}"; run warden --help`);
+  const named = command === "tool" ? `tool ${sub}` : command;
+  throw new WardenError("USAGE", `unknown command "${named}"; run warden --help`);
 }
 
-function fail(error: unknown): never {
+function fail(error: unknown): void {
   let e: WardenError;
   if (error instanceof WardenError) e = error;
   else if (error instanceof TypeError && "code" in error && String(error.code).startsWith("ERR_PARSE_ARGS")) {
@@ -40,7 +41,17 @@ function fail(error: unknown): never {
     e = new WardenError("INTERNAL", "internal error in Warden (details above)");
   }
   process.stderr.write(`${JSON.stringify({ error: e.toJSON() })}\n`);
-  process.exit(e.code === "USAGE" ? 2 : 1);
+  finish(e.code === "USAGE" ? 2 : 1);
 }
 
-main(process.argv.slice(2)).then(() => process.exit(0), fail);
+/**
+ * Sets the exit code and lets Node exit once nothing is left to do: process.exit() while isolated-vm is
+ * still tearing down an isolate on its own thread can crash the process. The unref'd timer only fires if
+ * something keeps the process alive past the bound.
+ */
+function finish(code: number): void {
+  process.exitCode = code;
+  setTimeout(() => process.exit(code), 15_000).unref();
+}
+
+main(process.argv.slice(2)).then(() => finish(0), fail);

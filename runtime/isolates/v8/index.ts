@@ -22,6 +22,8 @@ const MAX_REQUEST_CHARS = 16 << 20;
  * guest subverted it to flood the host's queue: the sandbox is killed.
  */
 const MAX_OUTSTANDING = 256;
+/** How long dispose() waits for a killed isolate's thread to finish what V8 could not interrupt. */
+const DISPOSE_WAIT_MS = 10_000;
 
 let snapshot: ivm.ExternalCopy<ArrayBuffer> | undefined;
 
@@ -84,6 +86,9 @@ class V8Sandbox implements Sandbox {
     return sandbox;
   }
 
+  /** Settles when the isolate's thread is done with the last phase's work. */
+  private settled: Promise<void> = Promise.resolve();
+
   /** The running phase's caller, answered at once if the sandbox is killed mid-phase. */
   private current: { phase: "load" | "call"; answer: (error: WardenError) => void } | undefined;
 
@@ -145,7 +150,11 @@ class V8Sandbox implements Sandbox {
       kill: (limit) => this.kill(limit),
     });
     const running = work();
-    running.catch(() => undefined); // settled late, after a kill; the caller already has its answer
+    // After a kill this settles late, once the isolate's thread lets go; dispose() waits for it.
+    this.settled = running.then(
+      () => undefined,
+      () => undefined,
+    );
     try {
       return await Promise.race([running, killed]);
     } catch (error) {
@@ -249,8 +258,18 @@ class V8Sandbox implements Sandbox {
     };
   }
 
+  /**
+   * Disposes the isolate and waits (up to a bound) until its thread has let go of work still running:
+   * exiting the process while V8 tears an isolate down on another thread can crash it.
+   */
   async dispose(): Promise<void> {
     if (!this.isolate.isDisposed) this.isolate.dispose();
+    let timer: NodeJS.Timeout | undefined;
+    const bound = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, DISPOSE_WAIT_MS);
+    });
+    await Promise.race([this.settled, bound]);
+    clearTimeout(timer);
   }
 }
 
