@@ -17,7 +17,7 @@ export function bridgeTo(kernel: Kernel, sandbox: () => SandboxRecord | undefine
       } catch {
         throw new WardenError("INVALID_ARGUMENT", "handle call arguments are not valid JSON");
       }
-      return encode({ ok: true, value: await kernel.invoke(sb, fd, op, args) });
+      return encode({ ok: true, value: await kernel.invoke(sb, fd, op, args, argsJson.length) });
     } catch (error) {
       const e = error instanceof WardenError ? error : new WardenError("INTERNAL", "internal error");
       const code = GUEST_CODES.has(e.code) ? e.code : "INTERNAL";

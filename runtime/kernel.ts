@@ -24,6 +24,9 @@ export interface SandboxRecord {
   readonly named: Map<string, number>;
   inFlight: number;
   callsThisRun: number;
+  /** Bytes of requests and results the host holds for this sandbox's calls in flight, and their ceiling. */
+  dataInFlight: number;
+  readonly dataBudget: number;
   /** Aborted when the current run ends, so its in-flight operations (sleeps, fetches) stop. */
   run: AbortController;
   /**
@@ -31,10 +34,15 @@ export interface SandboxRecord {
    * A guest's failure is trusted to be one of these only if the kernel really issued it.
    */
   issued: Map<ErrorCode, WardenError>;
+  /** True between beginRun and endRun: handles work only while the tool runs. */
+  running: boolean;
   disposed: boolean;
 }
 
 let nextSandboxId = 1;
+
+/** Host memory one sandbox's calls in flight may hold, unless its creator says otherwise. */
+const DEFAULT_DATA_BUDGET = 64 << 20;
 
 /** Handles one sandbox may hold; each may pin a host resource (an open directory). */
 const MAX_HANDLES = 1024;
@@ -75,7 +83,7 @@ export class Kernel {
     return { kind, grant: kind.parseSpec(colon < 0 ? "" : spec.slice(colon + 1), env) };
   }
 
-  createSandbox(tool: string): SandboxRecord {
+  createSandbox(tool: string, options: { dataBudget?: number } = {}): SandboxRecord {
     const record: SandboxRecord = {
       id: `sb${nextSandboxId++}`,
       tool,
@@ -83,8 +91,11 @@ export class Kernel {
       named: new Map(),
       inFlight: 0,
       callsThisRun: 0,
+      dataInFlight: 0,
+      dataBudget: options.dataBudget ?? DEFAULT_DATA_BUDGET,
       run: new AbortController(),
       issued: new Map(),
+      running: false,
       disposed: false,
     };
     this.sandboxes.set(record.id, record);
@@ -173,9 +184,11 @@ export class Kernel {
     sb.run = new AbortController();
     sb.callsThisRun = 0;
     sb.issued.clear();
+    sb.running = true;
   }
 
   endRun(sb: SandboxRecord): void {
+    sb.running = false;
     sb.run.abort(new WardenError("LIMIT_EXCEEDED", "the tool call ended before this handle call finished"));
   }
 
@@ -191,11 +204,19 @@ export class Kernel {
    * The gate. Every handle call from every backend comes here. Errors thrown are guest-safe; the host-side
    * form of each (naming the grant that would allow it) is kept in `sb.issued`.
    */
-  async invoke(sb: SandboxRecord, fd: unknown, opName: unknown, rawArgs: unknown): Promise<unknown> {
+  async invoke(
+    sb: SandboxRecord,
+    fd: unknown,
+    opName: unknown,
+    rawArgs: unknown,
+    requestBytes = 0,
+  ): Promise<unknown> {
     let handle: Handle | undefined;
     let summary: string | undefined;
     try {
       if (sb.disposed) throw new WardenError("CAPABILITY_DENIED", "this sandbox has been disposed");
+      if (!sb.running)
+        throw new WardenError("CAPABILITY_DENIED", "handles can be used only while the tool runs");
       if (typeof fd !== "number" || typeof opName !== "string") {
         throw new WardenError(
           "INVALID_ARGUMENT",
@@ -205,7 +226,16 @@ export class Kernel {
       handle = this.lookup(sb, fd);
       if (opName === "$attenuate") {
         this.spend(sb);
-        return await this.guestAttenuate(sb, handle, rawArgs);
+        // In flight while it awaits, so concurrent attenuations count against both limits below.
+        if (sb.table.size + sb.inFlight >= MAX_HANDLES) {
+          throw new WardenError("LIMIT_EXCEEDED", `a sandbox may hold at most ${MAX_HANDLES} handles`);
+        }
+        sb.inFlight++;
+        try {
+          return await this.guestAttenuate(sb, handle, rawArgs);
+        } finally {
+          sb.inFlight--;
+        }
       }
       const op = Object.hasOwn(handle.kind.ops, opName) ? handle.kind.ops[opName] : undefined;
       if (!op) {
@@ -231,18 +261,32 @@ export class Kernel {
       if (reason !== undefined)
         throw new WardenError("CAPABILITY_DENIED", reason, { handle: handle.name, right });
       this.spend(sb);
+      let reserved = 0;
+      const reserve = (bytes: number) => {
+        if (sb.dataInFlight + bytes > sb.dataBudget) {
+          throw new WardenError(
+            "LIMIT_EXCEEDED",
+            `handle calls in flight would hold more than ${Math.round(sb.dataBudget / 2 ** 20)} MiB on the host; wait for some to finish`,
+          );
+        }
+        sb.dataInFlight += bytes;
+        reserved += bytes;
+      };
       sb.inFlight++;
       try {
+        reserve(requestBytes);
         const signal = AbortSignal.any([sb.run.signal, handle.signal]);
         const value = await op.run({ grant: handle.grant, resource: handle.resource }, args, {
           signal,
           handleName: handle.name,
           owner: sb.tool,
+          reserve,
         });
         this.recordCall(sb, handle, opName, summary, "allow");
         return value;
       } finally {
         sb.inFlight--;
+        sb.dataInFlight -= reserved;
       }
     } catch (error) {
       const guestError =
@@ -318,9 +362,6 @@ export class Kernel {
   }
 
   private async guestAttenuate(sb: SandboxRecord, handle: Handle, request: unknown): Promise<unknown> {
-    if (sb.table.size >= MAX_HANDLES) {
-      throw new WardenError("LIMIT_EXCEEDED", `a sandbox may hold at most ${MAX_HANDLES} handles`);
-    }
     const fd = sb.table.install(await this.derive(handle, request, handle.name));
     const child = sb.table.get(fd)!;
     this.recordCall(

@@ -1,7 +1,7 @@
 // The host embedding API: createRuntime() wires the kernel, the capability kinds and the backends together.
 
 import { mkdirSync } from "node:fs";
-import { readFile } from "node:fs/promises";
+import { readFile, realpath } from "node:fs/promises";
 import { stripTypeScriptTypes } from "node:module";
 import { basename, extname, join, resolve } from "node:path";
 import { z } from "zod";
@@ -53,8 +53,9 @@ const limitsSchema = z.strictObject({
   outputKb: z.int().min(1).max(1_048_576).optional(),
 });
 
+// JSON-quoted, so a tool cannot forge another tool's lines or send terminal escape sequences.
 const defaultLog: LogSink = ({ level, message, owner }) =>
-  process.stderr.write(`[${owner}] ${level}: ${message}\n`);
+  process.stderr.write(`[${owner}] ${level}: ${JSON.stringify(message)}\n`);
 
 export class Runtime {
   readonly kernel: Kernel;
@@ -91,7 +92,7 @@ export class Runtime {
   async loadTool(path: string, options: LoadOptions = {}): Promise<Tool> {
     const limits = this.limits(options.limits);
     const backend = this.backend(options.backend ?? "v8");
-    const module = await this.readModule(path);
+    const { module, identity } = await this.readModule(path);
     let record: SandboxRecord | undefined;
     const hostCall = bridgeTo(this.kernel, () => record);
     const start = async () => {
@@ -105,10 +106,15 @@ export class Runtime {
     };
     const { sandbox, descriptor } = await start();
     try {
-      const grants = matchGrants(descriptor, this.parseGrants(options.grants ?? {}, descriptor.name), (k) =>
-        this.kernel.kind(k),
+      const grants = matchGrants(
+        descriptor,
+        this.parseGrants(options.grants ?? {}, descriptor.name, identity),
+        (k) => this.kernel.kind(k),
       );
-      record = this.kernel.createSandbox(descriptor.name);
+      // The host holds at most as much for a sandbox's calls in flight as the sandbox may hold itself.
+      record = this.kernel.createSandbox(descriptor.name, {
+        dataBudget: Math.max(16, limits.memoryMb) << 20,
+      });
       for (const g of grants) await this.kernel.grant(record, g.name, g.kind, g.grant);
     } catch (error) {
       await sandbox.dispose();
@@ -131,6 +137,7 @@ export class Runtime {
       descriptor,
       record,
       sandbox,
+      forget: () => this.tools.delete(tool),
       restart: async () => {
         const fresh = await start();
         // A module that defines a different tool on reload (it read a clock, say) is not the tool that was granted.
@@ -171,7 +178,8 @@ export class Runtime {
     return backend;
   }
 
-  private async readModule(path: string): Promise<SandboxModule> {
+  /** Reads and strips a tool module; its identity (for private state) is its real path, which the host chose. */
+  private async readModule(path: string): Promise<{ module: SandboxModule; identity: string }> {
     const full = resolve(this.cwd, path);
     let source: string;
     try {
@@ -192,14 +200,14 @@ export class Runtime {
     } else if (ext !== ".js" && ext !== ".mjs") {
       throw new WardenError("USAGE", `a tool file must be .js, .mjs, .ts or .mts, got ${basename(full)}`);
     }
-    return { source, filename: basename(full) };
+    return { module: { source, filename: basename(full) }, identity: await realpath(full) };
   }
 
-  private parseGrants(grants: Record<string, GrantInput>, owner: string): GrantRequest[] {
+  private parseGrants(grants: Record<string, GrantInput>, owner: string, identity: string): GrantRequest[] {
     return Object.entries(grants).map(([name, spec]) => {
       if (typeof spec !== "string")
         throw new WardenError("USAGE", `grant "${name}" must be a spec string such as "fs:read:./data"`);
-      const { kind, grant } = this.kernel.parseSpec(spec, { cwd: this.cwd, owner });
+      const { kind, grant } = this.kernel.parseSpec(spec, { cwd: this.cwd, owner, identity });
       return { name, kind, grant };
     });
   }

@@ -19,6 +19,8 @@ export interface ToolParts {
   sandbox: Sandbox;
   /** Starts a fresh sandbox for this tool after its previous one died. */
   restart: () => Promise<Sandbox>;
+  /** Called once when the tool is disposed, so its runtime stops holding it. */
+  forget: () => void;
 }
 
 export class Tool {
@@ -29,6 +31,7 @@ export class Tool {
   private readonly record: SandboxRecord;
   private sandbox: Sandbox;
   private readonly restart: () => Promise<Sandbox>;
+  private readonly forget: () => void;
   private queue: Promise<unknown> = Promise.resolve();
   private disposed = false;
 
@@ -40,6 +43,7 @@ export class Tool {
     this.record = parts.record;
     this.sandbox = parts.sandbox;
     this.restart = parts.restart;
+    this.forget = parts.forget;
   }
 
   get name(): string {
@@ -68,7 +72,10 @@ export class Tool {
 
   private async callNow(input: unknown): Promise<unknown> {
     if (this.disposed) throw new WardenError("USAGE", `tool "${this.name}" has been disposed`);
-    if (this.sandbox.dead) this.sandbox = await this.restart();
+    if (this.sandbox.dead) {
+      await this.sandbox.dispose();
+      this.sandbox = await this.restart();
+    }
     const audit: AuditLog = this.kernel.audit;
     const inputJson = JSON.stringify(input ?? null);
     this.kernel.beginRun(this.record);
@@ -116,5 +123,6 @@ export class Tool {
     await this.queue;
     await this.sandbox.dispose();
     await this.kernel.disposeSandbox(this.record);
+    this.forget();
   }
 }

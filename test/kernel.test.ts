@@ -14,6 +14,7 @@ import type { CapabilityKind } from "../runtime/capabilities/types.ts";
 import { WardenError } from "../runtime/errors.ts";
 import { createRuntime, type Runtime } from "../runtime/index.ts";
 import { Kernel, type KernelQuota, type SandboxRecord } from "../runtime/kernel.ts";
+import { runningSandbox } from "./support/kernel.ts";
 import { tempDir, writeTool } from "./support/tools.ts";
 
 const SECRET = "TOP-SECRET-VALUE-8c1f";
@@ -90,13 +91,17 @@ function world(quota?: Partial<KernelQuota>): World {
 }
 
 function sandbox(kernel: Kernel, tool: string): SandboxRecord {
-  const sb = kernel.createSandbox(tool);
+  const sb = runningSandbox(kernel, tool);
   sandboxes.push({ kernel, sb });
   return sb;
 }
 
 async function grant(kernel: Kernel, sb: SandboxRecord, name: string, spec: string): Promise<number> {
-  const { kind, grant: g } = kernel.parseSpec(spec, { cwd: base, owner: sb.tool });
+  const { kind, grant: g } = kernel.parseSpec(spec, {
+    cwd: base,
+    owner: sb.tool,
+    identity: `/tools/${sb.tool}.js`,
+  });
   return kernel.grant(sb, name, kind, g);
 }
 
@@ -602,6 +607,40 @@ describe("revocation", () => {
 });
 
 describe("quotas", () => {
+  test("results and requests in flight are charged to the sandbox's data budget", async () => {
+    const { kernel } = world();
+    const sb = kernel.createSandbox("toolA", { dataBudget: 64 });
+    kernel.beginRun(sb);
+    writeFileSync(join(dir, "big.txt"), "x".repeat(100));
+    const fd = await grant(kernel, sb, "files", `fs:read,list:${dir}`);
+    const big = await failure(kernel.invoke(sb, fd, "readText", { path: "big.txt" }));
+    expect(big.code).toBe("LIMIT_EXCEEDED");
+    expect(big.message).toMatch(/would hold more than/);
+    const request = await failure(kernel.invoke(sb, fd, "readText", { path: "a.txt" }, 65));
+    expect(request.code).toBe("LIMIT_EXCEEDED");
+    expect(sb.dataInFlight).toBe(0);
+    expect(await kernel.invoke(sb, fd, "readText", { path: "a.txt" }, 10)).toBeTypeOf("string");
+  });
+
+  test("a sandbox holds at most 1024 handles, however fast it attenuates", async () => {
+    const { kernel } = world({ maxInFlight: 64, maxCallsPerRun: 5000 });
+    const sb = sandbox(kernel, "toolA");
+    const fd = await grant(kernel, sb, "clock", "clock");
+    const codes = new Map<string, number>();
+    for (let batch = 0; batch < 20; batch++) {
+      const results = await Promise.allSettled(
+        Array.from({ length: 60 }, () => kernel.invoke(sb, fd, "$attenuate", { rights: ["read"] })),
+      );
+      for (const r of results) {
+        const code = r.status === "fulfilled" ? "ok" : (r.reason as WardenError).code;
+        codes.set(code, (codes.get(code) ?? 0) + 1);
+      }
+    }
+    expect(sb.table.size).toBe(1024);
+    expect(codes.get("ok")).toBe(1023);
+    expect(codes.get("LIMIT_EXCEEDED")).toBe(1200 - 1023);
+  });
+
   test("calls over maxInFlight are refused", async () => {
     const { kernel } = world({ maxInFlight: 2, maxCallsPerRun: 5 });
     const sb = sandbox(kernel, "toolA");

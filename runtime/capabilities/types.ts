@@ -15,6 +15,11 @@ export interface OpContext {
   handleName: string;
   /** Who holds the handle (the tool's name), for sinks such as the log. */
   owner?: string;
+  /**
+   * Charges bytes this call is about to hold on the host (a file read, a response body) to the sandbox's
+   * budget for data in flight; throws LIMIT_EXCEEDED past it. Released when the call ends.
+   */
+  reserve?: (bytes: number) => void;
 }
 
 /** One operation on a handle. Its arguments come from an untrusted guest and are parsed by `args` first. */
@@ -43,8 +48,13 @@ export interface OpenHandle<Scope, Resource> {
 export interface KindEnv {
   /** Directory relative paths in grant specs are resolved against. */
   cwd: string;
-  /** Who the grant is for (the tool's name); kinds with private state (kv) key it by this, never by the spec. */
+  /** Who the grant is for (the tool's name, as it calls itself): for messages only, never for access decisions. */
   owner?: string;
+  /**
+   * An identity the host chose for the grant's holder (the tool module's absolute path): what kinds with
+   * private state (kv) key that state by. Never taken from the guest, which can call itself anything.
+   */
+  identity?: string;
 }
 
 export interface CapabilityKind<Scope = unknown, Resource = unknown> {

@@ -129,25 +129,22 @@ class TextDecoderShim {
   }
 }
 
-// Async WebAssembly compilation never settles in an isolate that has no task pump (isolated-vm's), so the async
-// entry points are rebuilt on the synchronous constructors; the CPU watchdog still bounds their cost.
-// V8 installs a fresh WebAssembly namespace in every new context, so this runs per context, not in the snapshot.
-type WasmSource = ArrayBufferView | ArrayBuffer;
-declare const WebAssembly: {
-  Module: new (bytes: WasmSource) => object;
-  Instance: new (module: object, imports?: object) => object;
-  compile?: unknown;
-  instantiate?: unknown;
-};
+/**
+ * Runs once in every new context, before any tool code. V8 installs some builtins afresh per context, so
+ * this cannot live in the snapshot.
+ *
+ * Memory that V8 allocates outside the JS heap does not count against the isolate's memory limit:
+ * WebAssembly memories (and a module's own `memory.grow`) and resizable or growable buffers reached
+ * gigabytes under a 16 MiB limit. What cannot be bounded is removed: the WebAssembly namespace, and the
+ * methods that grow a buffer in place. Deleting them leaves no other path to them in the context.
+ */
 function setupContext(): void {
-  if (typeof WebAssembly !== "object") return;
-  const { Module, Instance } = WebAssembly;
-  WebAssembly.compile = async (bytes: WasmSource) => new Module(bytes);
-  WebAssembly.instantiate = async (source: WasmSource | object, imports?: object) => {
-    if (source instanceof Module) return new Instance(source, imports);
-    const module = new Module(source as WasmSource);
-    return { module, instance: new Instance(module, imports) };
-  };
+  const global = globalThis as Record<string, unknown>;
+  delete global.WebAssembly;
+  delete (ArrayBuffer.prototype as unknown as Record<string, unknown>).resize;
+  if (typeof SharedArrayBuffer === "function") {
+    delete (SharedArrayBuffer.prototype as unknown as Record<string, unknown>).grow;
+  }
 }
 
 const sdk = Object.freeze({ defineTool, z, WardenError });

@@ -65,7 +65,7 @@ const REACHABLE = [
   "deniedError",
   "Promise.resolve()",
   "new Proxy({}, {})",
-  "WebAssembly",
+  "new ArrayBuffer(8)",
 ];
 
 const returnsValue = (value: unknown) => (o: Outcome) => expect(o).toEqual({ ok: true, value });
@@ -76,9 +76,6 @@ const failsWith = (code: string, pattern?: RegExp) => (o: Outcome) => {
     if (pattern) expect(o.message).toMatch(pattern);
   }
 };
-const WASM_IMPORTS_ENV_F = [
-  0, 97, 115, 109, 1, 0, 0, 0, 1, 4, 1, 96, 0, 0, 2, 9, 1, 3, 101, 110, 118, 1, 102, 0, 0,
-];
 
 const CASES: EscapeCase[] = [
   {
@@ -218,25 +215,23 @@ const CASES: EscapeCase[] = [
     check: failsWith("LOAD_ERROR", /may import only warden\/sdk and zod/),
   },
   {
-    name: "WebAssembly gets no host imports",
+    // Their memory lives outside the V8 heap, where the isolate's memory limit does not reach.
+    name: "WebAssembly and in-place buffer growth are absent",
     run: `
-      const bytes = new Uint8Array(${JSON.stringify(WASM_IMPORTS_ENV_F)});
-      const out = [];
-      try { await WebAssembly.instantiate(bytes); out.push("linked"); } catch (e) { out.push(e.name); }
-      try { await WebAssembly.instantiate(bytes, {}); out.push("linked"); } catch (e) { out.push(e.name); }
-      const { instance } = await WebAssembly.instantiate(bytes, { env: { f: () => {} } });
-      out.push(Object.keys(WebAssembly.Module.imports(new WebAssembly.Module(bytes))[0]).join(","), typeof instance);
-      out.push(typeof WebAssembly.instantiateStreaming, typeof WebAssembly.compileStreaming);
-      return out;`,
-    check: (o) => {
-      expect(o.ok).toBe(true);
-      if (!o.ok) return;
-      const [a, b, ...rest] = o.value as string[];
-      // Without an import object nothing links: the host supplies no imports of its own.
-      expect(a).toMatch(/TypeError|LinkError/);
-      expect(b).toMatch(/TypeError|LinkError/);
-      expect(rest).toEqual(["module,name,kind", "object", "undefined", "undefined"]);
-    },
+      const rab = new ArrayBuffer(0, { maxByteLength: 2 ** 32 });
+      const gsab = new SharedArrayBuffer(0, { maxByteLength: 2 ** 32 });
+      return [typeof WebAssembly, typeof rab.resize, typeof gsab.grow, "resize" in ArrayBuffer.prototype];`,
+    check: returnsValue(["undefined", "undefined", "undefined", false]),
+  },
+  {
+    name: "a guest cannot fake a memory-limit kill",
+    run: `throw new Error("Isolate was disposed during execution due to memory limit");`,
+    check: failsWith("TOOL_ERROR", /memory limit/),
+  },
+  {
+    name: "lone surrogates cannot inflate the output past its limit",
+    run: `return "\\ud800".repeat(200_000);`,
+    check: failsWith("LIMIT_EXCEEDED", /output limit of 1024 KiB/),
   },
   {
     name: "forged descriptors name nothing: a poisoned JSON.parse hands the guest made-up handles",

@@ -12,6 +12,7 @@ import type { CapabilityKind, OpContext } from "../../runtime/capabilities/types
 import { WardenError } from "../../runtime/errors.ts";
 import { createRuntime, type Runtime } from "../../runtime/index.ts";
 import { Kernel, type SandboxRecord } from "../../runtime/kernel.ts";
+import { runningSandbox } from "../support/kernel.ts";
 import { tempDir, writeTool } from "../support/tools.ts";
 
 const NOW = 1234567;
@@ -91,7 +92,11 @@ function kernelWith(store: KvStore = new MemoryKvStore(), lines: Line[] = []) {
     audit: new AuditLog([audit]),
   });
   const grant = async (sb: SandboxRecord, name: string, spec: string) => {
-    const { kind, grant: g } = kernel.parseSpec(spec, { cwd: "/", owner: sb.tool });
+    const { kind, grant: g } = kernel.parseSpec(spec, {
+      cwd: "/",
+      owner: sb.tool,
+      identity: `/tools/${sb.tool}.js`,
+    });
     return kernel.grant(sb, name, kind, g);
   };
   return { kernel, grant, lines, audit };
@@ -107,7 +112,7 @@ describe("kv", () => {
 
   test.each(OPS)("$op needs $right", async ({ op, args, right, result }) => {
     const { kernel, grant } = kernelWith();
-    const sb = kernel.createSandbox("toolA");
+    const sb = runningSandbox(kernel, "toolA");
     const all = await grant(sb, "all", "kv");
     await kernel.invoke(sb, all, "set", { key: "k", value: "v" });
     const others = ["read", "write", "delete", "list"].filter((r) => r !== right).join(",");
@@ -122,19 +127,30 @@ describe("kv", () => {
 
   test("specs: rights default to all, are canonical, and need an owner", () => {
     const kind = createKvKind(new MemoryKvStore());
-    expect(kind.parseSpec("", { cwd: "/", owner: "t" }).rights).toEqual(["read", "write", "delete", "list"]);
-    expect(kind.parseSpec("list,read,read", { cwd: "/", owner: "t" }).rights).toEqual(["read", "list"]);
-    expect(kind.formatSpec(kind.parseSpec("write,read", { cwd: "/", owner: "t" }))).toBe("kv:read,write");
+    expect(kind.parseSpec("", { cwd: "/", owner: "t", identity: "/tools/t.js" }).rights).toEqual([
+      "read",
+      "write",
+      "delete",
+      "list",
+    ]);
+    expect(
+      kind.parseSpec("list,read,read", { cwd: "/", owner: "t", identity: "/tools/t.js" }).rights,
+    ).toEqual(["read", "list"]);
+    expect(
+      kind.formatSpec(kind.parseSpec("write,read", { cwd: "/", owner: "t", identity: "/tools/t.js" })),
+    ).toBe("kv:read,write");
     const noOwner = syncFailure(() => kind.parseSpec("", { cwd: "/" }));
     expect(noOwner.code).toBe("USAGE");
-    const bad = syncFailure(() => kind.parseSpec("read,fly", { cwd: "/", owner: "t" }));
+    const bad = syncFailure(() =>
+      kind.parseSpec("read,fly", { cwd: "/", owner: "t", identity: "/tools/t.js" }),
+    );
     expect(bad.code).toBe("USAGE");
     expect(bad.message).toContain("valid rights: read, write, delete, list");
   });
 
   test("values round-trip as JSON", async () => {
     const { kernel, grant } = kernelWith();
-    const sb = kernel.createSandbox("toolA");
+    const sb = runningSandbox(kernel, "toolA");
     const fd = await grant(sb, "kv", "kv");
     const values = [
       0,
@@ -162,7 +178,7 @@ describe("kv", () => {
 
   test("bad keys and non-JSON values are INVALID_ARGUMENT", async () => {
     const { kernel, grant } = kernelWith();
-    const sb = kernel.createSandbox("toolA");
+    const sb = runningSandbox(kernel, "toolA");
     const fd = await grant(sb, "kv", "kv");
     for (const [op, args] of [
       ["get", { key: "" }],
@@ -182,7 +198,7 @@ describe("kv", () => {
 
   test("a value over 1 MiB is LIMIT_EXCEEDED and not stored", async () => {
     const { kernel, grant } = kernelWith();
-    const sb = kernel.createSandbox("toolA");
+    const sb = runningSandbox(kernel, "toolA");
     const fd = await grant(sb, "kv", "kv");
     // JSON adds two quote characters.
     await kernel.invoke(sb, fd, "set", { key: "fits", value: "x".repeat(MiB - 2) });
@@ -196,7 +212,7 @@ describe("kv", () => {
   // up to three times the byte limit (and the message calls the character count "bytes").
   test("the value limit counts UTF-8 bytes, not characters", async () => {
     const { kernel, grant } = kernelWith();
-    const sb = kernel.createSandbox("toolA");
+    const sb = runningSandbox(kernel, "toolA");
     const fd = await grant(sb, "kv", "kv");
     const value = "€".repeat(600_000); // 1.8 MB of UTF-8 in 600,002 JSON characters
     const error = await failure(kernel.invoke(sb, fd, "set", { key: "k", value }));
@@ -205,7 +221,7 @@ describe("kv", () => {
 
   test("the store quota refuses a write that would pass the namespace's total", async () => {
     const kind = createKvKind(new MemoryKvStore());
-    const grant = kind.parseSpec("", { cwd: "/", owner: "t" });
+    const grant = kind.parseSpec("", { cwd: "/", owner: "t", identity: "/tools/t.js" });
     const small = { ...grant, scope: { ...grant.scope, maxTotalBytes: 16 } };
     const set = kind.ops.set!;
     const ctx = { signal: new AbortController().signal, handleName: "kv" };
@@ -219,8 +235,8 @@ describe("kv", () => {
 
   test("two tools never see each other's keys, even with the same key names", async () => {
     const { kernel, grant } = kernelWith();
-    const one = kernel.createSandbox("toolOne");
-    const two = kernel.createSandbox("toolTwo");
+    const one = runningSandbox(kernel, "toolOne");
+    const two = runningSandbox(kernel, "toolTwo");
     const fd1 = await grant(one, "kv", "kv");
     const fd2 = await grant(two, "kv", "kv");
     await kernel.invoke(one, fd1, "set", { key: "shared", value: "one" });
@@ -236,7 +252,7 @@ describe("kv", () => {
 
   test("a prefix narrowing hides every other key", async () => {
     const { kernel, grant } = kernelWith();
-    const sb = kernel.createSandbox("toolA");
+    const sb = runningSandbox(kernel, "toolA");
     const fd = await grant(sb, "kv", "kv");
     for (const key of ["app/a", "app/b", "apple", "other/c", "ap"]) {
       await kernel.invoke(sb, fd, "set", { key, value: key });
@@ -295,7 +311,7 @@ describe("kv", () => {
     const file = join(scratch(), "kv.sqlite");
     const first = new SqliteKvStore(file);
     const { kernel, grant } = kernelWith(first);
-    const sb = kernel.createSandbox("toolA");
+    const sb = runningSandbox(kernel, "toolA");
     const fd = await grant(sb, "kv", "kv");
     await kernel.invoke(sb, fd, "set", { key: "k%_", value: { n: [1, 2], s: "é" } });
     await kernel.invoke(sb, fd, "set", { key: "gone", value: 1 });
@@ -305,13 +321,13 @@ describe("kv", () => {
     const second = new SqliteKvStore(file);
     stores.push(second);
     const again = kernelWith(second);
-    const sb2 = again.kernel.createSandbox("toolA");
+    const sb2 = runningSandbox(again.kernel, "toolA");
     const fd2 = await again.grant(sb2, "kv", "kv");
     expect(await again.kernel.invoke(sb2, fd2, "get", { key: "k%_" })).toEqual({ n: [1, 2], s: "é" });
     expect(await again.kernel.invoke(sb2, fd2, "list", {})).toEqual(["k%_"]);
     expect(await again.kernel.invoke(sb2, fd2, "list", { prefix: "k%" })).toEqual(["k%_"]);
     expect(await again.kernel.invoke(sb2, fd2, "list", { prefix: "kx" })).toEqual([]);
-    const stranger = again.kernel.createSandbox("toolB");
+    const stranger = runningSandbox(again.kernel, "toolB");
     const fd3 = await again.grant(stranger, "kv", "kv");
     expect(await again.kernel.invoke(stranger, fd3, "get", { key: "k%_" })).toBeNull();
   });
@@ -357,7 +373,7 @@ describe("clock", () => {
 
   test("now and sleep need their rights", async () => {
     const { kernel, grant } = kernelWith();
-    const sb = kernel.createSandbox("toolA");
+    const sb = runningSandbox(kernel, "toolA");
     const readOnly = await grant(sb, "clock", "clock:read");
     const sleepOnly = await grant(sb, "timer", "clock:sleep");
     expect((await failure(kernel.invoke(sb, readOnly, "sleep", { ms: 1 }))).denial?.right).toBe("sleep");
@@ -405,7 +421,7 @@ describe("clock", () => {
 describe("log", () => {
   test("lines reach the sink with the owner's name", async () => {
     const { kernel, grant, lines } = kernelWith();
-    const sb = kernel.createSandbox("toolA");
+    const sb = runningSandbox(kernel, "toolA");
     const fd = await grant(sb, "log", "log");
     for (const level of ["debug", "info", "warn", "error"]) {
       await kernel.invoke(sb, fd, "write", { level, message: `${level} line` });
@@ -447,7 +463,7 @@ describe("log", () => {
 
   test("output over maxBytes is LIMIT_EXCEEDED and never reaches the sink", async () => {
     const { kernel, grant, lines } = kernelWith();
-    const sb = kernel.createSandbox("toolA");
+    const sb = runningSandbox(kernel, "toolA");
     const fd = await grant(sb, "log", "log");
     await kernel.invoke(sb, fd, "write", { level: "info", message: "x".repeat(MiB - 1) });
     await kernel.invoke(sb, fd, "write", { level: "info", message: "y" });
@@ -468,7 +484,7 @@ describe("log", () => {
   // log handle yields a new budget: the child allows what its parent no longer does, and the cap is unbounded.
   test("attenuating a spent log handle does not grant a fresh budget", async () => {
     const { kernel, grant } = kernelWith();
-    const sb = kernel.createSandbox("toolA");
+    const sb = runningSandbox(kernel, "toolA");
     const fd = await grant(sb, "log", "log");
     const small = await kernel.attenuate(sb, fd, { maxBytes: 10 });
     await kernel.invoke(sb, small, "write", { level: "info", message: "0123456789" });
@@ -480,7 +496,7 @@ describe("log", () => {
   // BUG: log/index.ts counts message.length (UTF-16 code units) against maxBytes.
   test("the log cap counts UTF-8 bytes, not characters", async () => {
     const { kernel, grant } = kernelWith();
-    const sb = kernel.createSandbox("toolA");
+    const sb = runningSandbox(kernel, "toolA");
     const small = await kernel.attenuate(sb, await grant(sb, "log", "log"), { maxBytes: 10 });
     const error = await failure(kernel.invoke(sb, small, "write", { level: "info", message: "€€€€" }));
     expect(error.code).toBe("LIMIT_EXCEEDED");
@@ -498,7 +514,7 @@ describe("bad scope narrowing requests", () => {
   for (const [name, spec, request] of CASES) {
     test(`a bad ${name} narrowing from a guest is INVALID_ARGUMENT`, async () => {
       const { kernel, grant } = kernelWith();
-      const sb = kernel.createSandbox("toolA");
+      const sb = runningSandbox(kernel, "toolA");
       const fd = await grant(sb, name, spec);
       const error = await failure(kernel.invoke(sb, fd, "$attenuate", request));
       expect(error.code).toBe("INVALID_ARGUMENT");
@@ -518,6 +534,26 @@ describe("through real sandboxes", () => {
   afterAll(async () => {
     await runtime.close();
     rmSync(home, { recursive: true, force: true });
+  });
+
+  test("kv stores are keyed by the tool file the host loaded, not the name a tool gives itself", async () => {
+    const body = (value: string) => ({
+      name: "notes",
+      capabilities: { store: { type: "kv" } },
+      run: `const had = await caps.store.get("token"); ${value ? `await caps.store.set("token", ${JSON.stringify(value)});` : ""} return had;`,
+    });
+    const victim = await runtime.loadTool(writeTool(home, body("secret")), { grants: { store: "kv" } });
+    expect(await victim.call({})).toBe(null);
+    expect(await victim.call({})).toBe("secret");
+    const impostor = await runtime.loadTool(writeTool(home, body("")), { grants: { store: "kv" } });
+    expect(await impostor.call({})).toBe(null);
+    // An operator can share a store on purpose, by naming it.
+    const a = await runtime.loadTool(writeTool(home, body("shared")), {
+      grants: { store: "kv:read,write:team" },
+    });
+    const b = await runtime.loadTool(writeTool(home, body("")), { grants: { store: "kv:read,write:team" } });
+    expect(await a.call({})).toBe(null);
+    expect(await b.call({})).toBe("shared");
   });
 
   test("two tools' kv stores are separate even with identical key names", async () => {

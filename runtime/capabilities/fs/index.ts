@@ -1,7 +1,7 @@
 // The fs capability kind: a handle on one directory that no guest path can escape.
 import type { CapabilityKind } from "../types.ts";
 import { list, readBytes, readText, statOp } from "./read.ts";
-import { narrowArgs, narrowScope, openRoot } from "./root.ts";
+import { narrowArgs, narrowScope, openBelow, openRoot } from "./root.ts";
 import { describeFs, FS_RIGHTS, type FsScope, formatFsSpec, parseFsSpec } from "./spec.ts";
 import { mkdirOp, remove, renameOp } from "./tree.ts";
 import type { FsResource } from "./types.ts";
@@ -17,7 +17,7 @@ export const fsKind: CapabilityKind<FsScope, FsResource> = {
   parseSpec: parseFsSpec,
   formatSpec: formatFsSpec,
   describe: describeFs,
-  open: (grant) => openRoot(grant.scope),
+  open: (grant, parent) => (parent ? openBelow(grant.scope, parent) : openRoot(grant.scope)),
   close: (resource) => resource.close(),
   narrowArgs,
   narrow: narrowScope,

@@ -3,6 +3,7 @@ import { constants, type Stats } from "node:fs";
 import { lstat, readdir, stat } from "node:fs/promises";
 import { z } from "zod";
 import { WardenError } from "../../errors.ts";
+import type { OpContext } from "../types.ts";
 import {
   type EntryType,
   entryType,
@@ -30,7 +31,7 @@ function tooLarge(shown: string): WardenError {
   );
 }
 
-async function readCapped(rootFd: number, path: GuestPath): Promise<Uint8Array> {
+async function readCapped(rootFd: number, path: GuestPath, ctx: OpContext): Promise<Uint8Array> {
   if (path.parts.length === 0) {
     throw new WardenError("IS_A_DIRECTORY", "the handle's own directory is a directory, not a file");
   }
@@ -41,12 +42,14 @@ async function readCapped(rootFd: number, path: GuestPath): Promise<Uint8Array> 
       const stats = await requireRegularFile(file, path.shown);
       if (stats.size > MAX_IO_BYTES) throw tooLarge(path.shown);
       // The size is only a hint: the file may grow while we read, so the cap is enforced on bytes read.
+      ctx.reserve?.(stats.size + 1);
       let buffer = new Uint8Array(stats.size + 1);
       let length = 0;
       for (;;) {
         if (length === buffer.length) {
           if (length > MAX_IO_BYTES) throw tooLarge(path.shown);
           const bigger = new Uint8Array(Math.min(buffer.length * 2, MAX_IO_BYTES + 1));
+          ctx.reserve?.(bigger.length - buffer.length);
           bigger.set(buffer);
           buffer = bigger;
         }
@@ -64,16 +67,16 @@ async function readCapped(rootFd: number, path: GuestPath): Promise<Uint8Array> 
 export const readBytes: FsOperation<PathArgs> = {
   right: "read",
   args: pathArgs,
-  run: (target, args) => onPath(target, args.path, readCapped),
+  run: (target, args, ctx) => onPath(target, args.path, (rootFd, path) => readCapped(rootFd, path, ctx)),
   summary: (args) => `readBytes ${bare(args.path)}`,
 };
 
 export const readText: FsOperation<PathArgs> = {
   right: "read",
   args: pathArgs,
-  run: (target, args) =>
+  run: (target, args, ctx) =>
     onPath(target, args.path, async (rootFd, path) => {
-      const bytes = await readCapped(rootFd, path);
+      const bytes = await readCapped(rootFd, path, ctx);
       return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("utf8");
     }),
   summary: (args) => `readText ${bare(args.path)}`,

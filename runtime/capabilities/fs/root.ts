@@ -1,7 +1,7 @@
 // Opening a grant's root directory, and narrowing a handle to a subdirectory, both without following links.
 import { constants } from "node:fs";
 import { type FileHandle, lstat, open, readlink, stat } from "node:fs/promises";
-import { isAbsolute } from "node:path";
+import { isAbsolute, relative } from "node:path";
 import { z } from "zod";
 import { WardenError } from "../../errors.ts";
 import type { OpenHandle } from "../types.ts";
@@ -47,6 +47,26 @@ export async function openRoot(scope: FsScope): Promise<RootDir> {
   } finally {
     if (!keepTop) await top.close();
   }
+}
+
+/**
+ * Opens a derived handle's root from its parent's open directory, never by its path from "/": a process
+ * that swaps a directory above it between narrowing and opening cannot redirect the new handle.
+ */
+export async function openBelow(scope: FsScope, parent: OpenHandle<FsScope, FsResource>): Promise<RootDir> {
+  const rel = relative(parent.grant.scope.root, scope.root);
+  if (rel.startsWith("..") || isAbsolute(rel)) throw moved();
+  const parts = rel.split("/").filter((part) => part !== "");
+  return parent.resource.use(async (parentFd) => {
+    try {
+      const dir = await openDirPath(parentFd, { parts, dirOnly: false, shown: quote(rel) }, parts.length);
+      return new RootDir(dir ?? (await open(self(parentFd), O_RDONLY | O_DIRECTORY)));
+    } catch (error) {
+      const replaced = moved();
+      replaced.cause = error;
+      throw replaced;
+    }
+  });
 }
 
 /**

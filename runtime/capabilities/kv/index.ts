@@ -16,6 +16,7 @@ export interface KvScope {
 
 const RIGHTS = ["read", "write", "delete", "list"] as const;
 const key = z.string().min(1).max(512);
+const NAMESPACE = /^[A-Za-z0-9._-]{1,64}$/;
 
 function scoped(grant: Grant<KvScope>, k: string): string {
   return grant.scope.prefix + k;
@@ -86,14 +87,21 @@ export function createKvKind(store: KvStore): CapabilityKind<KvScope, void> {
     rights: RIGHTS,
     defaultRights: RIGHTS,
     parseSpec(body: string, env: KindEnv): Grant<KvScope> {
-      if (!env.owner) throw new WardenError("USAGE", "a kv grant needs an owner (the tool's name)");
-      const rights = body === "" ? [...RIGHTS] : parseRights("kv", body, RIGHTS);
-      return {
-        rights,
-        scope: { namespace: env.owner, prefix: "", maxValueBytes: 1 << 20, maxTotalBytes: 64 << 20 },
-      };
+      const [rightsText = "", name, ...rest] = body.split(":");
+      if (rest.length > 0 || (name !== undefined && !NAMESPACE.test(name))) {
+        throw new WardenError(
+          "USAGE",
+          `bad kv grant "kv:${body}"; use kv, kv:RIGHTS or kv:RIGHTS:NAME (NAME: letters, digits, ".", "_", "-") to share a named store`,
+        );
+      }
+      if (name === undefined && !env.identity)
+        throw new WardenError("USAGE", "a kv grant needs the tool's identity");
+      const rights = rightsText === "" ? [...RIGHTS] : parseRights("kv", rightsText, RIGHTS);
+      const namespace = name === undefined ? `tool:${env.identity}` : `named:${name}`;
+      return { rights, scope: { namespace, prefix: "", maxValueBytes: 1 << 20, maxTotalBytes: 64 << 20 } };
     },
-    formatSpec: (grant) => `kv:${grant.rights.join(",")}`,
+    formatSpec: (grant) =>
+      `kv:${grant.rights.join(",")}${grant.scope.namespace.startsWith("named:") ? `:${grant.scope.namespace.slice(6)}` : ""}`,
     describe: (grant) =>
       `${grant.rights.join(", ")} keys${grant.scope.prefix ? ` starting with "${grant.scope.prefix}"` : ""} in its private store`,
     async open() {},

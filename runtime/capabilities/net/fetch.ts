@@ -31,6 +31,8 @@ export interface FetchResult {
 export interface FetchEnv {
   lookup: LookupFn;
   signal: AbortSignal;
+  /** Charges response bytes to the sandbox's budget for data in flight (see OpContext.reserve). */
+  reserve?: (bytes: number) => void;
   maxResponseBytes: number;
   maxRedirects: number;
   /** Throws CAPABILITY_DENIED unless the handle may send `method` to `url`'s origin. */
@@ -206,6 +208,11 @@ function exchange(hop: Hop, env: FetchEnv): Promise<Exchange> {
       res.on("data", (chunk: Buffer) => {
         total += chunk.length;
         if (total > max) return fail(limitError(url, max));
+        try {
+          env.reserve?.(chunk.length);
+        } catch (error) {
+          return fail(error);
+        }
         chunks.push(chunk);
       });
       res.on("end", () => {

@@ -141,6 +141,7 @@ async function runFetch(grant: Grant<NetScope>, args: FetchArgs, ctx: OpContext,
     {
       lookup,
       signal: ctx.signal,
+      reserve: ctx.reserve,
       maxResponseBytes: grant.scope.maxResponseBytes,
       maxRedirects: grant.scope.maxRedirects,
       authorize(hopUrl, method, redirected) {

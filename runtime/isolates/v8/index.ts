@@ -107,7 +107,9 @@ class V8Sandbox implements Sandbox {
   }
 
   private onRequest(id: unknown, fd: unknown, op: unknown, argsJson: unknown, hostCall: HostCall): void {
-    if (this.dead || typeof id !== "number") return;
+    // Guest code runs only inside a guarded phase; a request from anywhere else is a bug or an attack.
+    const phase = this.current;
+    if (this.dead || !phase || typeof id !== "number") return;
     if (++this.outstanding > MAX_OUTSTANDING) {
       this.kill("flood");
       return;
@@ -127,8 +129,11 @@ class V8Sandbox implements Sandbox {
       : hostCall(fd as number, op as string, argsJson as string);
     void reply.then((json) => {
       this.outstanding--;
-      // The isolate may have died while the host worked; then there is no one to answer.
-      if (!this.dead) this.refs.reply.applyIgnored(undefined, [id, json], { arguments: { copy: true } });
+      // Only the phase that asked is answered: a reply delivered after it ended would run guest code
+      // (the awaiting continuation) outside every CPU and wall-time limit.
+      if (!this.dead && this.current === phase) {
+        this.refs.reply.applyIgnored(undefined, [id, json], { arguments: { copy: true } });
+      }
     });
   }
 
@@ -160,8 +165,10 @@ class V8Sandbox implements Sandbox {
     } catch (error) {
       if (error instanceof WardenError || error instanceof GuestReportedError) throw error;
       const message = error instanceof Error ? error.message : String(error);
-      if (/memory limit/i.test(message)) this.killed ??= "memory";
-      if (this.killed === undefined && this.isolate.isDisposed) this.killed = "crash";
+      // V8 disposes an isolate on its own only when it passes its memory limit (a fatal error is marked
+      // "crash" by onCatastrophicError first). Judged by the isolate's state, never by the message: a guest
+      // can throw an error with any text.
+      if (this.isolate.isDisposed) this.killed ??= "memory";
       if (this.killed !== undefined) throw limitError(this.killed, phase, this.limits);
       // A guest exception that escaped the prelude (only possible during load): report its message, not its stack.
       throw new WardenError(

@@ -13,12 +13,7 @@ export function parseEnvelope(envelope: unknown, limits: Limits): string {
   if (typeof envelope !== "string")
     throw new WardenError("TOOL_ERROR", "the tool returned something other than a result");
   const maxChars = limits.outputKb * 1024;
-  if (envelope.length > maxChars + 64) {
-    throw new WardenError(
-      "LIMIT_EXCEEDED",
-      `the tool's output is about ${Math.ceil(envelope.length / 1024)} KiB, over its output limit of ${limits.outputKb} KiB (raise it with --output-kb or outputKb)`,
-    );
-  }
+  if (envelope.length > maxChars + 64) throw outputTooLarge(envelope.length, limits);
   let raw: unknown;
   try {
     raw = JSON.parse(envelope);
@@ -31,7 +26,17 @@ export function parseEnvelope(envelope: unknown, limits: Limits): string {
     // The code is the guest's claim; the runtime decides whether to believe it (see runtime/tool.ts).
     throw new GuestReportedError(parsed.data.error.code, parsed.data.error.message);
   }
-  return JSON.stringify(parsed.data.output);
+  // Measured again as the host encodes it: lone surrogates the guest sent raw come back six times longer.
+  const output = JSON.stringify(parsed.data.output);
+  if (output.length > maxChars) throw outputTooLarge(output.length, limits);
+  return output;
+}
+
+function outputTooLarge(chars: number, limits: Limits): WardenError {
+  return new WardenError(
+    "LIMIT_EXCEEDED",
+    `the tool's output is about ${Math.ceil(chars / 1024)} KiB, over its output limit of ${limits.outputKb} KiB (raise it with --output-kb or outputKb)`,
+  );
 }
 
 /** An error as the guest reported it: not yet trusted. */
