@@ -574,9 +574,8 @@ describe("revocation", () => {
     const { kernel } = world();
     const sb = sandbox(kernel, "toolA");
     const fd = await grant(kernel, sb, "files", `fs:read,list:${dir}`);
-    const pending = kernel.attenuate(sb, fd, { path: "sub" });
-    await kernel.revoke(sb, fd);
-    const outcome = await pending.then(
+    // Handlers attached at once: the attenuation may fail before the revocation below finishes.
+    const outcome = kernel.attenuate(sb, fd, { path: "sub" }).then(
       (child) =>
         kernel.invoke(sb, child, "readText", { path: "b.txt" }).then(
           () => "usable",
@@ -584,7 +583,8 @@ describe("revocation", () => {
         ),
       (e: WardenError) => e.code,
     );
-    expect(outcome).toBe("CAPABILITY_DENIED");
+    await kernel.revoke(sb, fd);
+    expect(await outcome).toBe("CAPABILITY_DENIED");
   });
 
   test("a delegation in flight when its parent is revoked yields no usable handle", async () => {
@@ -592,9 +592,7 @@ describe("revocation", () => {
     const a = sandbox(kernel, "toolA");
     const b = sandbox(kernel, "toolB");
     const fd = await grant(kernel, a, "store", "kv");
-    const pending = kernel.delegate(a, fd, b, "shared", { prefix: "p/" });
-    await kernel.revoke(a, fd);
-    const outcome = await pending.then(
+    const outcome = kernel.delegate(a, fd, b, "shared", { prefix: "p/" }).then(
       (child) =>
         kernel.invoke(b, child, "set", { key: "k", value: 1 }).then(
           () => "usable",
@@ -602,7 +600,8 @@ describe("revocation", () => {
         ),
       (e: WardenError) => e.code,
     );
-    expect(outcome).toBe("CAPABILITY_DENIED");
+    await kernel.revoke(a, fd);
+    expect(await outcome).toBe("CAPABILITY_DENIED");
   });
 });
 
