@@ -1,13 +1,16 @@
 // The CLI's help texts: each says what the command does, every flag, and an example that works.
 
-export const MAIN_HELP = `warden: run untrusted tools in sandboxes that hold only the capabilities you grant.
+/** `warden --help`, listing the registered commands. */
+export function mainHelp(commands: ReadonlyArray<{ path: readonly string[]; summary: string }>): string {
+  const width = Math.max(...commands.map((c) => c.path.join(" ").length));
+  const lines = commands.map((c) => `  ${c.path.join(" ").padEnd(width)}  ${c.summary}`);
+  return `warden: run untrusted tools in sandboxes that hold only the capabilities you grant.
 
 Usage:
   warden <command> [options]
 
 Commands:
-  tool run FILE     run a tool once with the grants and limits you give it
-                    (--grant NAME=SPEC gives it a handle; see warden tool run --help)
+${lines.join("\n")}
 
 Options:
   -h, --help        show help (also after any command: warden tool run --help)
@@ -16,6 +19,7 @@ Options:
 Errors: on failure the last line on stderr is {"error":{"code":"…","message":"…"}}.
 Exit codes: 0 success, 1 the tool failed or was denied, 2 bad usage.
 `;
+}
 
 export const TOOL_RUN_HELP = `warden tool run: run a tool once and print its output as JSON on stdout.
 

@@ -2,8 +2,8 @@
 // The warden command: dispatches subcommands and turns every failure into one JSON error line and an exit code.
 import { readFileSync } from "node:fs";
 import { WardenError } from "../errors.ts";
-import { MAIN_HELP, TOOL_RUN_HELP } from "./help.ts";
-import { toolRun } from "./tool-run.ts";
+import { COMMANDS } from "./commands.ts";
+import { mainHelp } from "./help.ts";
 
 // Node marks type stripping (used to load .ts tools) experimental; its one-line warning is noise on a CLI.
 process.removeAllListeners("warning");
@@ -11,23 +11,30 @@ process.on("warning", (w) => {
   if (w.name !== "ExperimentalWarning") process.stderr.write(`${w.name}: ${w.message}\n`);
 });
 
-const out = { stdout: (s: string) => process.stdout.write(s) };
+const io = {
+  stdout: (text: string) => void process.stdout.write(text),
+  stderr: (text: string) => void process.stderr.write(text),
+};
 
 async function main(argv: string[]): Promise<void> {
   const wantsHelp = argv.includes("--help") || argv.includes("-h");
-  const [command, sub, ...rest] = argv;
-  if (command === "--version") {
+  const words = argv.filter((a) => !a.startsWith("-"));
+  if (argv[0] === "--version") {
     const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
       version: string;
     };
-    out.stdout(`${pkg.version}\n`);
+    io.stdout(`${pkg.version}\n`);
     return;
   }
-  if (command === undefined || (wantsHelp && command !== "tool")) return void out.stdout(MAIN_HELP);
-  if (command === "tool" && sub === "run")
-    return wantsHelp ? void out.stdout(TOOL_RUN_HELP) : toolRun(rest, out);
-  if (command === "tool" && (sub === undefined || wantsHelp)) return void out.stdout(MAIN_HELP);
-  const named = command === "tool" ? `tool ${sub}` : command;
+  // The longest registered command whose words begin the arguments.
+  const command = [...COMMANDS]
+    .sort((a, b) => b.path.length - a.path.length)
+    .find((c) => c.path.every((word, i) => argv[i] === word));
+  if (command) return wantsHelp ? io.stdout(command.help) : command.run(argv.slice(command.path.length), io);
+  const groups = new Set(COMMANDS.map((c) => c.path[0]));
+  if (argv.length === 0 || wantsHelp || (words.length === 1 && groups.has(words[0]!)))
+    return io.stdout(mainHelp(COMMANDS));
+  const named = groups.has(argv[0]!) && argv[1] !== undefined ? `${argv[0]} ${argv[1]}` : argv[0];
   throw new WardenError("USAGE", `unknown command "${named}"; run warden --help`);
 }
 

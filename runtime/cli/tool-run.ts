@@ -5,6 +5,7 @@ import { parseArgs } from "node:util";
 import { WardenError } from "../errors.ts";
 import type { Limits } from "../isolates/types.ts";
 import { createRuntime } from "../runtime.ts";
+import type { CliIo } from "./commands.ts";
 
 const LIMIT_FLAGS: Record<string, keyof Limits> = {
   "timeout-ms": "timeoutMs",
@@ -13,7 +14,7 @@ const LIMIT_FLAGS: Record<string, keyof Limits> = {
   "output-kb": "outputKb",
 };
 
-export async function toolRun(argv: string[], io: { stdout: (s: string) => void }): Promise<void> {
+export async function toolRun(argv: string[], io: CliIo): Promise<void> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
