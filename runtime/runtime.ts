@@ -168,6 +168,11 @@ export class Runtime {
     return { ...DEFAULT_LIMITS, ...parsed.data };
   }
 
+  /** Whether a backend of this name is available (v8 always is). */
+  hasBackend(name: string): boolean {
+    return this.backends.has(name);
+  }
+
   private backend(name: string): Backend {
     const backend = this.backends.get(name);
     if (!backend)
