@@ -4,7 +4,7 @@ import type { Figure } from "./harness.ts";
 const WIDTH = 860;
 const BAR = 18;
 const LABEL = 230;
-const escape = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+const xml = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 
 function format(value: number, unit: string): string {
   const digits = value >= 100 ? 0 : value >= 10 ? 1 : 2;
@@ -23,24 +23,25 @@ export function chart(figures: Figure[], metrics: string[], title: string): stri
     const lo = Math.log10(min) - 0.3;
     const span = Math.max(0.5, Math.log10(max) - lo);
     parts.push(
-      `<text x="10" y="${y}" font-weight="bold">${escape(metric)} (median; shorter is better${rows[0]!.unit === "calls/s" ? ", except calls/s" : ""})</text>`,
+      `<text x="10" y="${y}" font-weight="bold">${xml(metric)} (median; shorter is better${rows[0]!.unit === "calls/s" ? ", except calls/s" : ""})</text>`,
     );
     y += 10;
     for (const row of rows) {
       const width = ((Math.log10(row.median) - lo) / span) * (WIDTH - LABEL - 110);
       const fill = row.subject.startsWith("warden") ? "#2b6cb0" : "#a0aec0";
       parts.push(
-        `<text x="10" y="${y + 13}">${escape(row.subject)}</text>`,
+        `<text x="10" y="${y + 13}">${xml(row.subject)}</text>`,
         `<rect x="${LABEL}" y="${y}" width="${Math.max(2, width).toFixed(1)}" height="${BAR - 4}" fill="${fill}"/>`,
-        `<text x="${LABEL + Math.max(2, width) + 6}" y="${y + 13}">${escape(format(row.median, row.unit))}</text>`,
+        `<text x="${LABEL + Math.max(2, width) + 6}" y="${y + 13}">${xml(format(row.median, row.unit))}</text>`,
       );
       y += BAR;
     }
     y += 22;
   }
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${y}" font-family="sans-serif" font-size="12">
+  return `<svg xmlns="http://www.w3.org/2000/svg" role="img" width="${WIDTH}" height="${y}" font-family="sans-serif" font-size="12">
+<title>${xml(title)}</title>
 <rect width="100%" height="100%" fill="white"/>
-<text x="10" y="20" font-size="15" font-weight="bold">${escape(title)}</text>
+<text x="10" y="20" font-size="15" font-weight="bold">${xml(title)}</text>
 ${parts.join("\n")}
 </svg>
 `;
