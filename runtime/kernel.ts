@@ -41,6 +41,9 @@ export interface SandboxRecord {
 
 let nextSandboxId = 1;
 
+/** Why a run's in-flight handle calls stop when it ends: built once, since an Error costs a stack capture. */
+const RUN_ENDED = new WardenError("LIMIT_EXCEEDED", "the tool call ended before this handle call finished");
+
 /** Host memory one sandbox's calls in flight may hold, unless its creator says otherwise. */
 const DEFAULT_DATA_BUDGET = 64 << 20;
 
@@ -189,7 +192,7 @@ export class Kernel {
 
   endRun(sb: SandboxRecord): void {
     sb.running = false;
-    sb.run.abort(new WardenError("LIMIT_EXCEEDED", "the tool call ended before this handle call finished"));
+    sb.run.abort(RUN_ENDED);
   }
 
   async disposeSandbox(sb: SandboxRecord): Promise<void> {

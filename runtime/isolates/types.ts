@@ -23,7 +23,8 @@ export type RawDescriptor = unknown;
 export interface Usage {
   cpuMs: number;
   wallMs: number;
-  heapBytes: number;
+  /** Heap in use, where reading it is cheap enough to report; not measured on every call. */
+  heapBytes?: number;
 }
 
 export interface RunOutcome {
@@ -55,5 +56,9 @@ export interface Sandbox {
 
 export interface Backend {
   readonly name: string;
-  create(options: { limits: Limits; hostCall: HostCall }): Promise<Sandbox>;
+  /**
+   * `placement` says who the sandbox belongs to (the tool's source): a backend that hosts several sandboxes
+   * in one process (cells) never puts sandboxes of different placements together. In-process backends ignore it.
+   */
+  create(options: { limits: Limits; hostCall: HostCall; placement?: string }): Promise<Sandbox>;
 }

@@ -7,6 +7,35 @@ export interface Watchdog {
   stop(): void;
 }
 
+interface Watch {
+  wallDeadline: number;
+  cpuDeadline: number;
+  cpuNow: () => number;
+  kill: (limit: LimitKind) => void;
+}
+
+/** How often budgets are checked; also the most a limit can be overshot by, on the host's side. */
+const TICK_MS = 5;
+
+// One ticker serves every sandbox: arming two timers per call cost more than the checks themselves.
+const active = new Set<Watch>();
+let ticker: NodeJS.Timeout | undefined;
+
+function tick(): void {
+  const now = performance.now();
+  for (const w of active) {
+    const limit = now >= w.wallDeadline ? "wall" : w.cpuNow() >= w.cpuDeadline ? "cpu" : undefined;
+    if (limit) {
+      active.delete(w);
+      w.kill(limit);
+    }
+  }
+  if (active.size === 0 && ticker) {
+    clearInterval(ticker);
+    ticker = undefined;
+  }
+}
+
 /**
  * Starts watching. `cpuNow` reads the sandbox's CPU time in ms; `kill` is called at most once, with the
  * limit that ran out. Polling CPU every few ms costs far less than an isolate call and bounds overshoot.
@@ -17,24 +46,13 @@ export function watch(options: {
   cpuNow: () => number;
   kill: (limit: LimitKind) => void;
 }): Watchdog {
-  const cpuStart = options.cpuNow();
-  let fired = false;
-  const fire = (limit: LimitKind) => {
-    if (fired) return;
-    fired = true;
-    stop();
-    options.kill(limit);
+  const w: Watch = {
+    wallDeadline: performance.now() + options.timeoutMs,
+    cpuDeadline: options.cpuNow() + options.cpuMs,
+    cpuNow: options.cpuNow,
+    kill: options.kill,
   };
-  const wall = setTimeout(() => fire("wall"), options.timeoutMs);
-  const cpu = setInterval(
-    () => {
-      if (options.cpuNow() - cpuStart > options.cpuMs) fire("cpu");
-    },
-    Math.max(2, Math.min(10, options.cpuMs / 10)),
-  );
-  const stop = () => {
-    clearTimeout(wall);
-    clearInterval(cpu);
-  };
-  return { stop };
+  active.add(w);
+  ticker ??= setInterval(tick, Math.min(TICK_MS, Math.max(1, options.cpuMs / 10)));
+  return { stop: () => void active.delete(w) };
 }

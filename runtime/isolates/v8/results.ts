@@ -1,12 +1,6 @@
 // Turning what comes back from a sandbox into output or a WardenError: the result envelope and limit errors.
-import { z } from "zod";
 import { WardenError } from "../../errors.ts";
 import type { Limits } from "../types.ts";
-
-const envelopeSchema = z.discriminatedUnion("ok", [
-  z.strictObject({ ok: z.literal(true), output: z.json() }),
-  z.strictObject({ ok: z.literal(false), error: z.strictObject({ code: z.string(), message: z.string() }) }),
-]);
 
 /** Parses the guest's result envelope (untrusted) into the output JSON, or throws the error it reports. */
 export function parseEnvelope(envelope: unknown, limits: Limits): string {
@@ -20,16 +14,30 @@ export function parseEnvelope(envelope: unknown, limits: Limits): string {
   } catch {
     throw new WardenError("TOOL_ERROR", "the tool returned a malformed result (not JSON)");
   }
-  const parsed = envelopeSchema.safeParse(raw);
-  if (!parsed.success) throw new WardenError("TOOL_ERROR", "the tool returned a malformed result");
-  if (!parsed.data.ok) {
+  // A structural check, not a schema pass: JSON.parse already guarantees the output holds only JSON values,
+  // and walking a large output again would cost more than the call.
+  if (raw === null || typeof raw !== "object" || Array.isArray(raw)) throw malformed();
+  const result = raw as {
+    ok?: unknown;
+    output?: unknown;
+    error?: { code?: unknown; message?: unknown } | null;
+  };
+  if (result.ok === false) {
+    const code = result.error?.code;
+    const message = result.error?.message;
+    if (typeof code !== "string" || typeof message !== "string") throw malformed();
     // The code is the guest's claim; the runtime decides whether to believe it (see runtime/tool.ts).
-    throw new GuestReportedError(parsed.data.error.code, parsed.data.error.message);
+    throw new GuestReportedError(code, message);
   }
+  if (result.ok !== true || !("output" in result)) throw malformed();
   // Measured again as the host encodes it: lone surrogates the guest sent raw come back six times longer.
-  const output = JSON.stringify(parsed.data.output);
+  const output = JSON.stringify(result.output);
   if (output.length > maxChars) throw outputTooLarge(output.length, limits);
   return output;
+}
+
+function malformed(): WardenError {
+  return new WardenError("TOOL_ERROR", "the tool returned a malformed result");
 }
 
 function outputTooLarge(chars: number, limits: Limits): WardenError {
