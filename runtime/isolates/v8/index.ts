@@ -22,6 +22,8 @@ const MAX_REQUEST_CHARS = 16 << 20;
  * guest subverted it to flood the host's queue: the sandbox is killed.
  */
 const MAX_OUTSTANDING = 256;
+/** Largest tool module accepted; it is compiled on the host's thread. */
+const MAX_SOURCE_CHARS = 16 << 20;
 /** How long an output check may run on the host's thread before it is redone on isolated-vm's pool. */
 const SYNC_CHECK_MS = 5;
 /** How long dispose() waits for a killed isolate's thread to finish what V8 could not interrupt. */
@@ -41,7 +43,7 @@ class V8Sandbox implements Sandbox {
   private readonly isolate: ivm.Isolate;
   private readonly context: ivm.Context;
   private readonly limits: Limits;
-  private readonly refs: { run: Ref; reply: Ref; describe: Ref; register: Ref };
+  private readonly refs: { run: Ref; reply: Ref; describe: Ref };
   private checker: Ref | undefined;
   /** Why the isolate was killed, if it was; turns the error its callers see into the right code. */
   private killed: LimitKind | "memory" | "flood" | "crash" | undefined;
@@ -63,27 +65,22 @@ class V8Sandbox implements Sandbox {
       // V8 gave up on this isolate. Recorded so callers get SANDBOX_CRASHED; cells (a later layer) keep the process safe.
       onCatastrophicError: () => sandbox?.markCrashed(),
     });
-    const context = await isolate.createContext();
+    // Setting up runs no tool code, so it uses isolated-vm's synchronous calls: each asynchronous one is a
+    // thread-pool round trip, and together they cost more than the isolate itself.
+    const context = isolate.createContextSync();
     const global = context.global;
     const send = new ivm.Callback(
       (id: unknown, fd: unknown, op: unknown, argsJson: unknown) =>
         sandbox?.onRequest(id, fd, op, argsJson, hostCall),
       { ignored: true },
     );
-    await global.set("__wardenSend", send);
-    await context.eval(
+    global.setSync("__wardenSend", send);
+    context.evalSync(
       "__warden.setupContext(); __warden.connect(globalThis.__wardenSend); delete globalThis.__wardenSend;",
     );
-    const warden = (await global.get("__warden", { reference: true })) as ivm.Reference<
-      Record<string, unknown>
-    >;
-    const ref = async (name: string) => (await warden.get(name, { reference: true })) as Ref;
-    const refs = {
-      run: await ref("run"),
-      reply: await ref("reply"),
-      describe: await ref("describe"),
-      register: await ref("register"),
-    };
+    const warden = global.getSync("__warden", { reference: true }) as ivm.Reference<Record<string, unknown>>;
+    const ref = (name: string) => warden.getSync(name, { reference: true }) as Ref;
+    const refs = { run: ref("run"), reply: ref("reply"), describe: ref("describe") };
     sandbox = new V8Sandbox(isolate, context, limits, refs);
     return sandbox;
   }
@@ -184,9 +181,16 @@ class V8Sandbox implements Sandbox {
   }
 
   async load(module: SandboxModule): Promise<RawDescriptor> {
+    if (module.source.length > MAX_SOURCE_CHARS) {
+      throw new WardenError(
+        "LOAD_ERROR",
+        `the tool file is over ${MAX_SOURCE_CHARS >> 20} MiB; a tool must be smaller`,
+      );
+    }
     return this.guarded("load", async () => {
-      const filename = `tool:///${module.filename}`;
-      const tool = await this.isolate.compileModule(module.source, { filename });
+      // Compiling and linking run no tool code (and the source is capped), so they are synchronous;
+      // evaluating the module and describing the tool run tool code, so they are not.
+      const tool = this.isolate.compileModuleSync(module.source, { filename: `tool:///${module.filename}` });
       for (const specifier of tool.dependencySpecifiers) {
         if (!ALLOWED_IMPORTS.has(specifier)) {
           throw new WardenError(
@@ -195,7 +199,7 @@ class V8Sandbox implements Sandbox {
           );
         }
       }
-      const entry = await this.isolate.compileModule(
+      const entry = this.isolate.compileModuleSync(
         `import tool from "tool"; globalThis.__warden.register(tool);`,
         {
           filename: "warden:entry",
@@ -203,12 +207,9 @@ class V8Sandbox implements Sandbox {
       );
       const builtins = new Map<string, ivm.Module>();
       for (const [specifier, source] of ALLOWED_IMPORTS) {
-        builtins.set(
-          specifier,
-          await this.isolate.compileModule(source, { filename: `warden:${specifier}` }),
-        );
+        builtins.set(specifier, this.isolate.compileModuleSync(source, { filename: `warden:${specifier}` }));
       }
-      await entry.instantiate(this.context, (specifier) => {
+      entry.instantiateSync(this.context, (specifier) => {
         if (specifier === "tool") return tool;
         const builtin = builtins.get(specifier);
         if (!builtin) throw new Error(`cannot import "${specifier}"`);
@@ -244,11 +245,11 @@ class V8Sandbox implements Sandbox {
    */
   private async checkOutput(schemaJson: string, outputJson: string): Promise<string> {
     if (!this.checker) {
-      const context = await this.isolate.createContext();
-      const warden = (await context.global.get("__warden", { reference: true })) as ivm.Reference<
+      const context = this.isolate.createContextSync();
+      const warden = context.global.getSync("__warden", { reference: true }) as ivm.Reference<
         Record<string, unknown>
       >;
-      this.checker = (await warden.get("checkOutput", { reference: true })) as Ref;
+      this.checker = warden.getSync("checkOutput", { reference: true }) as Ref;
     }
     const args = [schemaJson, outputJson];
     // Most checks take microseconds: done synchronously, they skip a thread-pool round trip. The short
