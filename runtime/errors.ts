@@ -21,6 +21,10 @@ export const ERROR_CODES = [
   "NET_ERROR", // a granted request failed in transit (DNS, connect, TLS, reset)
   "SANDBOX_CRASHED", // the sandbox died for a reason other than a limit
   "INTERNAL", // a bug in Warden itself; never the caller's fault
+  "POLICY_INVALID", // a policy file (or a policy test table) is not valid; every problem is listed
+  "TOOL_CHANGED", // a tool pinned by a policy digest no longer matches it
+  "AUDIT_BROKEN", // the audit log's hash chain does not verify: a record was edited, deleted or moved
+  "POLICY_TEST_FAILED", // a policy test table has cases whose expected decision differs from the policy's
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
@@ -50,17 +54,23 @@ export interface Denial {
 export class WardenError extends Error {
   readonly code: ErrorCode;
   readonly denial: Denial | undefined;
+  /**
+   * For the operator only (CLI, host API, audit): what would change the outcome, e.g. the grant that would
+   * allow a call. It may name host paths, so it never reaches a guest or a model; `message` stays safe for both.
+   */
+  readonly hint: string | undefined;
 
-  constructor(code: ErrorCode, message: string, denial?: Denial) {
+  constructor(code: ErrorCode, message: string, denial?: Denial, hint?: string) {
     super(message);
     this.name = "WardenError";
     this.code = code;
     this.denial = denial;
+    this.hint = hint;
   }
 
-  /** The plain, serialisable form that crosses process and sandbox boundaries. */
+  /** The operator's serialisable form (the CLI's error line): the message and, if there is one, the hint. */
   toJSON(): { code: ErrorCode; message: string } {
-    return { code: this.code, message: this.message };
+    return { code: this.code, message: this.hint ? `${this.message}; ${this.hint}` : this.message };
   }
 }
 

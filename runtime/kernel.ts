@@ -395,12 +395,9 @@ export class Kernel {
     const spec = handle.kind.formatSpec({ ...handle.grant, rights });
     return new WardenError(
       "CAPABILITY_DENIED",
-      `${error.message}; to allow it, grant --grant ${handle.name}=${spec}`,
-      {
-        handle: handle.name,
-        right,
-        grant: spec,
-      },
+      error.message,
+      { handle: handle.name, right, grant: spec },
+      `to allow it, grant --grant ${handle.name}=${spec}`,
     );
   }
 
