@@ -1,0 +1,341 @@
+// The WebAssembly component backend: a component, transpiled by jco, runs inside its own isolated-vm isolate,
+// its core modules bounded in memory, every import a call through the kernel's gate.
+import { readFileSync } from "node:fs";
+import { stripTypeScriptTypes } from "node:module";
+import ivm from "isolated-vm";
+import { z } from "zod";
+import { WardenError } from "../../errors.ts";
+import { decode, encode, type Reply } from "../../protocol/codec.ts";
+import { preludeSource } from "../prelude.ts";
+import type {
+  Backend,
+  HostCall,
+  Limits,
+  RawDescriptor,
+  RunOutcome,
+  Sandbox,
+  SandboxModule,
+} from "../types.ts";
+import { GuestReportedError, limitError, parseEnvelope } from "../v8/results.ts";
+import { type LimitKind, watch } from "../watchdog.ts";
+import { capabilityTypesOf, checkDeclared, componentImports, TOOL_EXPORT } from "./imports.ts";
+import { boundModules } from "./memory.ts";
+import { transpile } from "./transpile.ts";
+
+/** Largest request a component may send in one handle call (as encoded); bigger ones are refused unread. */
+const MAX_REQUEST_CHARS = 16 << 20;
+/** How long dispose() waits for a killed isolate's thread to let go. */
+const DISPOSE_WAIT_MS = 10_000;
+
+let snapshot: ivm.ExternalCopy<ArrayBuffer> | undefined;
+/** The guest runtime's snapshot, for its output checker (run in a context no component code touches). */
+function preludeSnapshot(): ivm.ExternalCopy<ArrayBuffer> {
+  snapshot ??= ivm.Isolate.createSnapshot([{ code: preludeSource(), filename: "warden:prelude" }]);
+  return snapshot;
+}
+
+let runner: string | undefined;
+function runnerSource(): string {
+  runner ??= stripTypeScriptTypes(readFileSync(new URL("./guest/runner.ts", import.meta.url), "utf8"), {
+    mode: "strip",
+  });
+  return runner;
+}
+
+const ENTRY = `import { instantiate } from "glue"; globalThis.__wardenRunner.start(instantiate);`;
+
+const resultSchema = z.discriminatedUnion("ok", [
+  z.strictObject({ ok: z.literal(true), outputText: z.string() }),
+  z.strictObject({
+    ok: z.literal(false),
+    trapped: z.enum(["memory", "trap"]).optional(),
+    error: z.strictObject({ code: z.string(), message: z.string() }),
+  }),
+]);
+
+type Ref = ivm.Reference<(...args: unknown[]) => unknown>;
+
+class WasmSandbox implements Sandbox {
+  private readonly isolate: ivm.Isolate;
+  private readonly context: ivm.Context;
+  private readonly limits: Limits;
+  private readonly hostCall: HostCall;
+  private refs: { describe: Ref; run: Ref } | undefined;
+  private checker: Ref | undefined;
+  private inputSchemaJson = "{}";
+  private killed: LimitKind | "memory" | "crash" | undefined;
+  /** The component trapped: its instance may not be entered again, so the tool's next call gets a fresh sandbox. */
+  private trapped = false;
+  private current: { phase: "load" | "call"; answer: (error: WardenError) => void } | undefined;
+  private settled: Promise<void> = Promise.resolve();
+  private startedAt = performance.now();
+
+  constructor(isolate: ivm.Isolate, context: ivm.Context, limits: Limits, hostCall: HostCall) {
+    this.isolate = isolate;
+    this.context = context;
+    this.limits = limits;
+    this.hostCall = hostCall;
+  }
+
+  static async create(limits: Limits, hostCall: HostCall): Promise<WasmSandbox> {
+    let sandbox: WasmSandbox | undefined;
+    const isolate = new ivm.Isolate({
+      memoryLimit: limits.memoryMb,
+      snapshot: preludeSnapshot(),
+      onCatastrophicError: () => sandbox?.markCrashed(),
+    });
+    sandbox = new WasmSandbox(isolate, await isolate.createContext(), limits, hostCall);
+    return sandbox;
+  }
+
+  get dead(): boolean {
+    return this.killed !== undefined || this.trapped || this.isolate.isDisposed;
+  }
+
+  private markCrashed(): void {
+    this.killed ??= "crash";
+  }
+
+  private kill(reason: LimitKind): void {
+    this.killed ??= reason;
+    if (!this.isolate.isDisposed) this.isolate.dispose();
+    if (this.current) this.current.answer(limitError(reason, this.current.phase, this.limits));
+  }
+
+  /**
+   * The component's imports, called synchronously from inside the isolate (applySyncPromise): the isolate's
+   * thread waits while the kernel works on the host's event loop, which stays free. Never rejects.
+   */
+  private async onRequest(fd: unknown, op: unknown, args: unknown): Promise<Reply> {
+    if (this.dead || !this.current)
+      return refusal("CAPABILITY_DENIED", "handles can be used only while the tool runs");
+    if (typeof fd !== "number" || typeof op !== "string")
+      return refusal("INVALID_ARGUMENT", "malformed handle call");
+    const argsJson = encode(args);
+    if (argsJson.length > MAX_REQUEST_CHARS)
+      return refusal("INVALID_ARGUMENT", "handle call arguments are over 16 MiB");
+    return decode(await this.hostCall(fd, op, argsJson)) as Reply;
+  }
+
+  private async guarded<T>(phase: "load" | "call", work: () => Promise<T>): Promise<T> {
+    if (this.dead) throw new WardenError("SANDBOX_CRASHED", "the sandbox is no longer running");
+    this.startedAt = performance.now();
+    const killed = new Promise<never>((_, reject) => {
+      this.current = { phase, answer: reject };
+    });
+    const dog = watch({
+      timeoutMs: this.limits.timeoutMs,
+      cpuMs: this.limits.cpuMs,
+      cpuNow: () => (this.isolate.isDisposed ? 0 : Number(this.isolate.cpuTime) / 1e6),
+      kill: (limit) => this.kill(limit),
+    });
+    const running = work();
+    this.settled = running.then(
+      () => undefined,
+      () => undefined,
+    );
+    try {
+      return await Promise.race([running, killed]);
+    } catch (error) {
+      if (error instanceof WardenError || error instanceof GuestReportedError) throw error;
+      // Judged by the isolate's state, never by the message: V8 disposes an isolate on its own only past its heap limit.
+      if (this.isolate.isDisposed) this.killed ??= "memory";
+      if (this.killed !== undefined) throw limitError(this.killed, phase, this.limits);
+      const message = error instanceof Error ? error.message : String(error);
+      throw new WardenError(
+        phase === "load" ? "LOAD_ERROR" : "TOOL_ERROR",
+        message.split("\n")[0]!.slice(0, 2000),
+      );
+    } finally {
+      dog.stop();
+      this.current = undefined;
+    }
+  }
+
+  async load(module: SandboxModule): Promise<RawDescriptor> {
+    // The component arrives as base64 text (runtime.ts), so it crosses into cells like any module.
+    const bytes = new Uint8Array(Buffer.from(module.source, "base64"));
+    if (!module.filename.endsWith(".wasm") || bytes.length < 8) {
+      throw new WardenError(
+        "LOAD_ERROR",
+        `the wasm backend runs WebAssembly components (.wasm files); run ${module.filename} with --backend v8`,
+      );
+    }
+    // Everything the component asks for is checked before any of it runs.
+    const types = capabilityTypesOf(componentImports(bytes));
+    const transpiled = await transpile(bytes);
+    if (!transpiled.exports.includes(TOOL_EXPORT)) {
+      throw new WardenError(
+        "LOAD_ERROR",
+        `the component does not export ${TOOL_EXPORT} (describe and run); build it against tools-wasm/wit`,
+      );
+    }
+    const names = [...transpiled.modules.keys()];
+    const bounded = boundModules([...transpiled.modules.values()], this.limits.memoryMb);
+    const raw = await this.guarded("load", async () => {
+      const global = this.context.global;
+      // All modules in one buffer, moved (not copied) into the isolate; `index` says where each one is.
+      const all = new Uint8Array(bounded.modules.reduce((n, m) => n + m.length, 0));
+      const index: Record<string, [number, number]> = {};
+      const maxima: Record<string, number> = {};
+      let at = 0;
+      names.forEach((name, i) => {
+        const bytes = bounded.modules[i]!;
+        all.set(bytes, at);
+        index[name] = [at, bytes.length];
+        at += bytes.length;
+        const own = bounded.maxima[i]!;
+        if (own.length === 1) maxima[name] = own[0]!;
+      });
+      await global.set(
+        "__wardenHost",
+        // applySyncPromise takes no result options: the reply is handed over as a copy (bytes stay bytes).
+        new ivm.Reference(async (fd: unknown, op: unknown, args: unknown) =>
+          new ivm.ExternalCopy(await this.onRequest(fd, op, args)).copyInto({ release: true }),
+        ),
+      );
+      await global.set(
+        "__wardenModules",
+        new ivm.ExternalCopy(all.buffer, { transferOut: true }).copyInto({ release: true, transferIn: true }),
+      );
+      await global.set("__wardenIndex", new ivm.ExternalCopy(index).copyInto({ release: true }));
+      await global.set("__wardenMaxima", new ivm.ExternalCopy(maxima).copyInto({ release: true }));
+      const run = await this.isolate.compileModule(runnerSource(), { filename: "warden:wasm-runner" });
+      await run.instantiate(this.context, () => {
+        throw new Error("the runner imports nothing");
+      });
+      await run.evaluate();
+      const glue = await this.isolate.compileModule(transpiled.glue, { filename: "component:///glue.js" });
+      if (glue.dependencySpecifiers.length > 0) {
+        throw new WardenError(
+          "LOAD_ERROR",
+          "the component's glue imports modules; it must take everything as imports",
+        );
+      }
+      const entry = await this.isolate.compileModule(ENTRY, { filename: "warden:wasm-entry" });
+      await entry.instantiate(this.context, (specifier) => {
+        if (specifier === "glue") return glue;
+        throw new Error(`cannot import "${specifier}"`);
+      });
+      await entry.evaluate();
+      const warden = (await global.get("__wardenRunner", { reference: true })) as ivm.Reference<
+        Record<string, unknown>
+      >;
+      this.refs = {
+        describe: (await warden.get("describe", { reference: true })) as Ref,
+        run: (await warden.get("run", { reference: true })) as Ref,
+      };
+      return String(await this.refs.describe.apply(undefined, [], { result: { copy: true } }));
+    });
+    let descriptor: unknown;
+    try {
+      descriptor = JSON.parse(raw);
+    } catch {
+      throw new WardenError("LOAD_ERROR", "the component's describe() did not return JSON");
+    }
+    checkDeclared(types, descriptor);
+    const inputSchema = (descriptor as { inputSchema?: unknown } | null)?.inputSchema;
+    this.inputSchemaJson = JSON.stringify(inputSchema ?? {});
+    return descriptor;
+  }
+
+  async run(inputJson: string, handlesJson: string, outputSchemaJson: string): Promise<RunOutcome> {
+    return this.guarded("call", async () => {
+      if (!this.refs) throw new WardenError("SANDBOX_CRASHED", "the component was not loaded");
+      // A component has no schema library of its own to trust: its input is checked here, by the host's rules.
+      const bad = await this.check(this.inputSchemaJson, inputJson);
+      if (bad) throw new WardenError("INVALID_INPUT", bad);
+      const text = await this.refs.run.apply(undefined, [inputJson, handlesJson], {
+        arguments: { copy: true },
+        result: { copy: true },
+      });
+      const outputJson = this.output(text);
+      const problem = await this.check(outputSchemaJson, outputJson);
+      if (problem) {
+        throw new WardenError(
+          "INVALID_OUTPUT",
+          `the tool's output does not match its output schema: ${problem}`,
+        );
+      }
+      return { outputJson, usage: this.usage() };
+    });
+  }
+
+  /** The run's result as output JSON, or the error it reports; a trap ends this sandbox (an instance that trapped may not be re-entered). */
+  private output(text: unknown): string {
+    if (typeof text !== "string" || text.length > this.limits.outputKb * 1024 * 2 + 1024) {
+      return parseEnvelope(text, this.limits);
+    }
+    let raw: unknown;
+    try {
+      raw = JSON.parse(text);
+    } catch {
+      raw = undefined;
+    }
+    const parsed = resultSchema.safeParse(raw);
+    if (!parsed.success) throw new WardenError("TOOL_ERROR", "the component returned a malformed result");
+    const result = parsed.data;
+    if (!result.ok) {
+      if (result.trapped) {
+        this.trapped = true;
+        if (result.trapped === "memory") throw limitError("memory", "call", this.limits);
+        throw new WardenError("TOOL_ERROR", `the component trapped: ${result.error.message}`);
+      }
+      throw new GuestReportedError(result.error.code, result.error.message);
+    }
+    if (result.outputText.length > this.limits.outputKb * 1024 + 64)
+      return parseEnvelope(result.outputText, this.limits);
+    try {
+      JSON.parse(result.outputText);
+    } catch {
+      throw new WardenError("TOOL_ERROR", "the component's run returned text that is not JSON");
+    }
+    // A single valid JSON value cannot break out of the envelope around it.
+    return parseEnvelope(`{"ok":true,"output":${result.outputText}}`, this.limits);
+  }
+
+  /** Checks a value against a JSON Schema in a second context, where no component code ever ran. */
+  private async check(schemaJson: string, valueJson: string): Promise<string> {
+    if (!this.checker) {
+      const context = await this.isolate.createContext();
+      const warden = (await context.global.get("__warden", { reference: true })) as ivm.Reference<
+        Record<string, unknown>
+      >;
+      this.checker = (await warden.get("checkOutput", { reference: true })) as Ref;
+    }
+    return String(
+      await this.checker.apply(undefined, [schemaJson, valueJson], {
+        arguments: { copy: true },
+        result: { copy: true },
+      }),
+    );
+  }
+
+  private usage() {
+    const disposed = this.isolate.isDisposed;
+    return {
+      cpuMs: disposed ? 0 : Number(this.isolate.cpuTime) / 1e6,
+      wallMs: performance.now() - this.startedAt,
+      heapBytes: disposed ? 0 : this.isolate.getHeapStatisticsSync().used_heap_size,
+    };
+  }
+
+  async dispose(): Promise<void> {
+    if (!this.isolate.isDisposed) this.isolate.dispose();
+    let timer: NodeJS.Timeout | undefined;
+    const bound = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, DISPOSE_WAIT_MS);
+    });
+    await Promise.race([this.settled, bound]);
+    clearTimeout(timer);
+  }
+}
+
+function refusal(code: string, message: string): Reply {
+  return { ok: false, error: { code, message } };
+}
+
+export const wasmBackend: Backend = {
+  name: "wasm",
+  create: ({ limits, hostCall }) => WasmSandbox.create(limits, hostCall),
+};

@@ -1,0 +1,132 @@
+// Turns a component into JS glue plus core modules with jco-transpile, cached by content hash (in memory
+// and in a private directory under the OS temp dir), so a component is transpiled once, not once per load.
+import { createHash } from "node:crypto";
+import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { transpileBytes } from "@bytecodealliance/jco-transpile";
+import { z } from "zod";
+import { WardenError } from "../../errors.ts";
+
+export interface Transpiled {
+  /** The glue, an ES module exporting `instantiate(getCoreModule, imports, instantiateCore)`. */
+  glue: string;
+  /** Core modules, by the name the glue asks getCoreModule for. */
+  modules: Map<string, Uint8Array>;
+  /** The component's exports as the glue exposes them (`warden:tool/tool@0.1.0`, ...). */
+  exports: string[];
+}
+
+const manifestSchema = z.strictObject({
+  modules: z.array(z.string().regex(/^[a-z0-9.]+$/)),
+  exports: z.array(z.string()),
+});
+
+/** Part of the cache key: another jco may transpile differently. Read beside its entry point (exports hide package.json). */
+const JCO_VERSION = (
+  JSON.parse(
+    readFileSync(
+      join(dirname(fileURLToPath(import.meta.resolve("@bytecodealliance/jco-transpile"))), "../package.json"),
+      "utf8",
+    ),
+  ) as { version: string }
+).version;
+const MEMORY_ENTRIES = 8;
+const memory = new Map<string, Transpiled>();
+
+export async function transpile(bytes: Uint8Array): Promise<Transpiled> {
+  const key = createHash("sha256").update(`jco-transpile ${JCO_VERSION}\n`).update(bytes).digest("hex");
+  const cached = memory.get(key) ?? readDisk(key);
+  if (cached) return remember(key, cached);
+  let result: Awaited<ReturnType<typeof transpileBytes>>;
+  try {
+    result = await transpileBytes(bytes, {
+      name: "tool",
+      instantiation: "sync",
+      // Everything stays in memory and inside the sandbox: no WASI shims, no base64-inlined modules, no Node APIs.
+      wasiShim: false,
+      nodejsCompat: false,
+      tlaCompat: false,
+      base64Cutoff: 0,
+      emitTypescriptDeclarations: false,
+      noComponentErrorWrapping: true,
+    });
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    throw new WardenError("LOAD_ERROR", `jco could not transpile the component: ${message.split("\n")[0]}`);
+  }
+  const decoder = new TextDecoder();
+  const modules = new Map<string, Uint8Array>();
+  let glue: string | undefined;
+  for (const [name, content] of Object.entries(result.files)) {
+    if (name.endsWith(".wasm")) modules.set(name, content);
+    else if (name === "tool.js") glue = decoder.decode(content);
+  }
+  if (glue === undefined) throw new WardenError("INTERNAL", "jco produced no glue module");
+  const transpiled = { glue, modules, exports: result.exports.map(([name]) => name) };
+  writeDisk(key, transpiled);
+  return remember(key, transpiled);
+}
+
+function remember(key: string, value: Transpiled): Transpiled {
+  memory.delete(key);
+  memory.set(key, value);
+  for (const old of memory.keys()) {
+    if (memory.size <= MEMORY_ENTRIES) break;
+    memory.delete(old);
+  }
+  return value;
+}
+
+/**
+ * A directory only this user can write. Another user who could write it could plant glue (which would still
+ * run inside the sandbox, and whose core modules are bounded again at every load); refused all the same.
+ */
+function cacheDir(): string | undefined {
+  const uid = process.getuid?.() ?? 0;
+  const dir = join(tmpdir(), `warden-wasm-${uid}`);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const stats = statSync(dir);
+  return stats.isDirectory() && stats.uid === uid && (stats.mode & 0o077) === 0 ? dir : undefined;
+}
+
+function readDisk(key: string): Transpiled | undefined {
+  const base = cacheDir();
+  if (!base) return undefined;
+  const dir = join(base, key);
+  let manifest: z.infer<typeof manifestSchema>;
+  try {
+    manifest = manifestSchema.parse(JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8")));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    // A damaged entry (an interrupted write, say): transpile again and replace it.
+    rmSync(dir, { recursive: true, force: true });
+    return undefined;
+  }
+  const modules = new Map<string, Uint8Array>();
+  for (const name of manifest.modules) modules.set(name, readFileSync(join(dir, name)));
+  return { glue: readFileSync(join(dir, "tool.js"), "utf8"), modules, exports: manifest.exports };
+}
+
+function writeDisk(key: string, value: Transpiled): void {
+  const base = cacheDir();
+  if (!base) return;
+  const staging = join(base, `${key}.${process.pid}.${Date.now()}`);
+  mkdirSync(staging, { mode: 0o700 });
+  writeFileSync(join(staging, "tool.js"), value.glue);
+  for (const [name, bytes] of value.modules) writeFileSync(join(staging, name), bytes);
+  // The manifest is written last: an entry without one is incomplete and never read.
+  writeFileSync(
+    join(staging, "manifest.json"),
+    JSON.stringify({ modules: [...value.modules.keys()], exports: value.exports }),
+  );
+  try {
+    renameSync(staging, join(base, key));
+  } catch (error) {
+    // Another process cached the same component first: its entry is as good as ours.
+    rmSync(staging, { recursive: true, force: true });
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== "ENOTEMPTY" && code !== "EEXIST") throw error;
+  }
+}

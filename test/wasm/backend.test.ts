@@ -1,0 +1,293 @@
+// The wasm backend through the host API: the example components with the same grants as the JS tools,
+// denials, imports refused before anything runs, limits (CPU, wall time, memory, output) and result checks.
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { createRuntime, type Runtime, type WardenError } from "../../runtime/index.ts";
+import { tempDir } from "../support/tools.ts";
+import { BUILD, definition, ensureExamplesBuilt, toolWat, witWithWorld, writeComponent } from "./fixtures.ts";
+
+const REPO = fileURLToPath(new URL("../..", import.meta.url));
+const READ_FILE_JS = join(REPO, "examples/tools/read-file.ts");
+const READ_FILE = join(BUILD, "read-file.wasm");
+const SPIN = join(BUILD, "spin.wasm");
+const DATA = join(REPO, "examples/data");
+
+let runtime: Runtime;
+let dir: string;
+
+beforeAll(() => {
+  ensureExamplesBuilt();
+  dir = tempDir("warden-wasm-");
+  runtime = createRuntime({ cwd: REPO, isolation: "in-process" });
+}, 300_000);
+afterAll(async () => {
+  await runtime.close();
+});
+
+async function failure(promise: Promise<unknown>): Promise<{ code: string; message: string }> {
+  const error = (await promise.then(
+    () => {
+      throw new Error("expected a failure");
+    },
+    (e: unknown) => e,
+  )) as WardenError;
+  return { code: error.code, message: error.message };
+}
+
+async function once(path: string, input: unknown, options: Parameters<Runtime["loadTool"]>[1] = {}) {
+  const tool = await runtime.loadTool(path, options);
+  try {
+    return await tool.call(input);
+  } finally {
+    await tool.dispose();
+  }
+}
+
+describe("read-file.wasm answers as examples/tools/read-file.ts does", () => {
+  const grants = { files: "fs:read:examples/data" };
+
+  test("the same definition, output and denial", async () => {
+    const js = await runtime.loadTool(READ_FILE_JS, { grants, backend: "v8:in-process" });
+    const wasm = await runtime.loadTool(READ_FILE, { grants });
+    expect(wasm.backend).toBe("wasm");
+    expect(wasm.definition.name).toBe(js.definition.name);
+    expect(wasm.definition.capabilities).toEqual(js.definition.capabilities);
+    expect(await wasm.call({ path: "hello.txt" })).toEqual(await js.call({ path: "hello.txt" }));
+    expect(await wasm.call({ path: "hello.txt" })).toEqual({ text: "Hello from Warden.\n" });
+    const denied = { path: "../../package.json" };
+    expect(await failure(wasm.call(denied))).toEqual(await failure(js.call(denied)));
+    expect(await failure(wasm.call(denied))).toEqual({
+      code: "CAPABILITY_DENIED",
+      message: 'path "../../package.json" is outside the handle\'s directory',
+    });
+    expect(await failure(wasm.call({ path: "missing.txt" }))).toMatchObject({ code: "NOT_FOUND" });
+    await js.dispose();
+    await wasm.dispose();
+  });
+
+  test("the input is checked against the component's input schema before it runs", async () => {
+    expect(await failure(once(READ_FILE, { path: 3 }, { grants }))).toMatchObject({
+      code: "INVALID_INPUT",
+      message: expect.stringContaining("expected string, received number"),
+    });
+  });
+
+  test("without its grant it is refused before it runs, naming the --grant that would allow it", async () => {
+    expect(await failure(runtime.loadTool(READ_FILE))).toEqual({
+      code: "CAPABILITY_DENIED",
+      message:
+        'tool "read-file" needs capability "files" (fs: read) and no grant was given; grant it with --grant files=fs:read:DIR',
+    });
+    const before = runtime.auditRecords.filter((r) => r.event === "call").length;
+    expect(runtime.auditRecords.filter((r) => r.event === "call").length).toBe(before);
+  });
+
+  test("after a revoke the handle is gone, as from a JS tool's caps", async () => {
+    const wasm = await runtime.loadTool(READ_FILE, { grants });
+    const js = await runtime.loadTool(READ_FILE_JS, { grants, backend: "v8:in-process" });
+    await wasm.revoke("files");
+    await js.revoke("files");
+    expect(await failure(wasm.call({ path: "hello.txt" }))).toEqual({
+      code: "TOOL_ERROR",
+      message: 'the tool holds no fs handle named "files"',
+    });
+    expect((await failure(js.call({ path: "hello.txt" }))).code).toBe("TOOL_ERROR");
+    await wasm.dispose();
+    await js.dispose();
+  });
+
+  test("every handle call is in the audit log, like a JS tool's", async () => {
+    await once(READ_FILE, { path: "hello.txt" }, { grants });
+    const record = runtime.auditRecords.findLast((r) => r.op === "readText");
+    expect(record).toMatchObject({ tool: "read-file", decision: "allow", summary: "readText hello.txt" });
+  });
+});
+
+describe("imports are checked before anything runs", () => {
+  test("a component importing WASI (or anything not Warden's) is a LOAD_ERROR", async () => {
+    const wit =
+      "package wasi:filesystem@0.2.3;\ninterface preopens { get-directories: func() -> list<string>; }\nworld evil { import preopens; }\n";
+    const path = await writeComponent(
+      dir,
+      `(module
+        (import "wasi:filesystem/preopens@0.2.3" "get-directories" (func (param i32)))
+        (memory (export "memory") 1)
+        (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32) (i32.const 1024)))`,
+      { world: "evil", wit },
+    );
+    expect(await failure(runtime.loadTool(path))).toEqual({
+      code: "LOAD_ERROR",
+      message:
+        "the component imports wasi:filesystem/preopens@0.2.3 (an interface), which Warden does not provide; a component may import only warden:tool/fs@0.1.0, warden:tool/net@0.1.0, warden:tool/kv@0.1.0, warden:tool/clock@0.1.0, warden:tool/log@0.1.0 (build it with every WASI feature disabled)",
+    });
+  });
+
+  const NET_IMPORT = `(import "warden:tool/net@0.1.0" "[static]client.granted" (func (param i32 i32 i32)))`;
+  const sneaky = () => witWithWorld("world sneaky { include bare; import net; }").replace(/\n$/, "");
+
+  test("importing a capability interface the tool does not declare is a LOAD_ERROR", async () => {
+    const path = await writeComponent(dir, toolWat(definition("sneaky"), { ok: "{}" }, NET_IMPORT), {
+      world: "sneaky",
+      wit: sneaky(),
+    });
+    const error = await failure(runtime.loadTool(path));
+    expect(error.code).toBe("LOAD_ERROR");
+    expect(error.message).toMatch(
+      /^the component imports warden:tool\/net@0.1.0 but its describe\(\) declares no capability of type "net"/,
+    );
+  });
+
+  test("a declared, imported capability without a grant is denied, naming the --grant", async () => {
+    const declared = definition("fetcher", { capabilities: { web: { type: "net", rights: ["GET"] } } });
+    const path = await writeComponent(dir, toolWat(declared, { ok: "{}" }, NET_IMPORT), {
+      world: "sneaky",
+      wit: sneaky(),
+    });
+    expect(await failure(runtime.loadTool(path))).toEqual({
+      code: "CAPABILITY_DENIED",
+      message:
+        'tool "fetcher" needs capability "web" (net: GET) and no grant was given; grant it with --grant web=net:GET:ORIGIN',
+    });
+    const granted = await runtime.loadTool(path, { grants: { web: "net:GET:https://api.example.com" } });
+    expect(await granted.call({})).toEqual({});
+    await granted.dispose();
+  });
+
+  test("a core module, or bytes that are not WebAssembly, are LOAD_ERRORs", async () => {
+    const core = join(dir, "core.wasm");
+    const { parse } = await import("@bytecodealliance/jco-transpile/wasm-tools");
+    const { writeFileSync } = await import("node:fs");
+    writeFileSync(core, await parse("(module)"));
+    expect((await failure(runtime.loadTool(core))).message).toMatch(/core module, not a component/);
+    const junk = join(dir, "junk.wasm");
+    writeFileSync(junk, "not wasm at all");
+    expect(await failure(runtime.loadTool(junk))).toMatchObject({ code: "LOAD_ERROR" });
+  });
+
+  test("a JS tool on the wasm backend, or a component on another, is a USAGE error", async () => {
+    expect((await failure(runtime.loadTool(READ_FILE_JS, { backend: "wasm" }))).code).toBe("USAGE");
+    expect(await failure(runtime.loadTool(READ_FILE, { backend: "quickjs" }))).toEqual({
+      code: "USAGE",
+      message: "read-file.wasm is a WebAssembly component: run it with --backend wasm",
+    });
+  });
+});
+
+describe("limits", () => {
+  test("spin ends on its CPU limit, and the host stays responsive meanwhile", async () => {
+    const spin = await runtime.loadTool(SPIN, { limits: { cpuMs: 300 } });
+    const reader = await runtime.loadTool(READ_FILE, { grants: { files: `fs:read:${DATA}` } });
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 5);
+    const spinning = failure(spin.call({}));
+    // Another tool's call, and timers, proceed while the component spins on its own thread.
+    expect(await reader.call({ path: "hello.txt" })).toEqual({ text: "Hello from Warden.\n" });
+    const started = performance.now();
+    expect(await spinning).toEqual({
+      code: "LIMIT_EXCEEDED",
+      message: "the tool call exceeded its CPU-time limit of 300 ms (raise it with --cpu-ms or cpuMs)",
+    });
+    clearInterval(timer);
+    expect(ticks).toBeGreaterThan(5);
+    expect(performance.now() - started).toBeLessThan(5000);
+    // The next call gets a fresh sandbox, and ends the same way.
+    expect((await failure(spin.call({}))).code).toBe("LIMIT_EXCEEDED");
+    await spin.dispose();
+    await reader.dispose();
+  });
+
+  test("spin ends on its wall-time limit when that comes first", async () => {
+    expect(await failure(once(SPIN, {}, { limits: { timeoutMs: 200, cpuMs: 60_000 } }))).toEqual({
+      code: "LIMIT_EXCEEDED",
+      message:
+        "the tool call exceeded its wall-time limit of 200 ms (raise it with --timeout-ms or timeoutMs)",
+    });
+  });
+
+  test.each([16, 32])(
+    "memory.grow is refused past a %i MiB limit, inside the component",
+    async (memoryMb) => {
+      const path = await writeComponent(dir, toolWat(definition("grower"), "grow"));
+      expect(await once(path, {}, { limits: { memoryMb, cpuMs: 20_000, timeoutMs: 30_000 } })).toEqual({
+        pages: memoryMb * 16,
+      });
+    },
+  );
+
+  test("a component whose memory starts above the limit is refused at load", async () => {
+    const wat = toolWat(definition("big"), { ok: "{}" }).replace(
+      '(memory (export "memory") 1)',
+      '(memory (export "memory") 200)',
+    );
+    const path = await writeComponent(dir, wat);
+    expect(await failure(runtime.loadTool(path, { limits: { memoryMb: 8 } }))).toEqual({
+      code: "LIMIT_EXCEEDED",
+      message:
+        "the component's linear memories start at 13 MiB, over its memory limit of 8 MiB (raise it with --memory-mb or memoryMb)",
+    });
+  });
+
+  test("output over the output limit is LIMIT_EXCEEDED", async () => {
+    const path = await writeComponent(
+      dir,
+      toolWat(definition("chatty"), { ok: JSON.stringify({ s: "x".repeat(3000) }) }),
+    );
+    expect(await failure(once(path, {}, { limits: { outputKb: 1 } }))).toEqual({
+      code: "LIMIT_EXCEEDED",
+      message:
+        "the tool's output is about 3 KiB, over its output limit of 1 KiB (raise it with --output-kb or outputKb)",
+    });
+  });
+});
+
+describe("results", () => {
+  const strict = definition("strict", {
+    outputSchema: { type: "object", properties: { n: { type: "number" } }, required: ["n"] },
+  });
+
+  test("output that breaks the output schema is INVALID_OUTPUT", async () => {
+    const path = await writeComponent(dir, toolWat(strict, { ok: '{"n":"seven"}' }));
+    expect(await failure(once(path, {}))).toMatchObject({
+      code: "INVALID_OUTPUT",
+      message: expect.stringMatching(
+        /^the tool's output does not match its output schema: .*expected number/s,
+      ),
+    });
+    const fine = await writeComponent(dir, toolWat(strict, { ok: '{"n":7}' }));
+    expect(await once(fine, {})).toEqual({ n: 7 });
+  });
+
+  test("text that is not JSON is a TOOL_ERROR", async () => {
+    const path = await writeComponent(dir, toolWat(definition("garbled"), { ok: '{"a":1} , "x"' }));
+    expect(await failure(once(path, {}))).toEqual({
+      code: "TOOL_ERROR",
+      message: "the component's run returned text that is not JSON",
+    });
+  });
+
+  test("an error the component reports is its own, unless the kernel raised it", async () => {
+    const own = await writeComponent(
+      dir,
+      toolWat(definition("own"), { err: { code: "TOOL_ERROR", message: "no luck" } }),
+    );
+    expect(await failure(once(own, {}))).toEqual({ code: "TOOL_ERROR", message: "no luck" });
+    const forged = await writeComponent(
+      dir,
+      toolWat(definition("forger"), { err: { code: "CAPABILITY_DENIED", message: "pretend" } }),
+    );
+    expect(await failure(once(forged, {}))).toEqual({
+      code: "TOOL_ERROR",
+      message: "CAPABILITY_DENIED: pretend",
+    });
+  });
+
+  test("a trap is a TOOL_ERROR, and the next call gets a fresh instance", async () => {
+    const path = await writeComponent(dir, toolWat(definition("trapper"), "trap"));
+    const tool = await runtime.loadTool(path);
+    const trap = "the component trapped: RuntimeError: wasm trap: wasm `unreachable` instruction executed";
+    expect(await failure(tool.call({}))).toEqual({ code: "TOOL_ERROR", message: trap });
+    expect((await failure(tool.call({}))).message).toBe(trap);
+    await tool.dispose();
+  });
+});
