@@ -18,6 +18,7 @@ import { type GrantRequest, matchGrants, parseDescriptor } from "./descriptor.ts
 import { WardenError } from "./errors.ts";
 import { type Backend, DEFAULT_LIMITS, type Limits, type SandboxModule } from "./isolates/types.ts";
 import { v8Backend } from "./isolates/v8/index.ts";
+import { wasmBackend } from "./isolates/wasm/index.ts";
 import { Kernel, type KernelQuota, type SandboxRecord } from "./kernel.ts";
 import { Tool } from "./tool.ts";
 
@@ -81,7 +82,8 @@ export class Runtime {
       createLogKind(options.log ?? defaultLog) as CapabilityKind,
     ];
     this.kernel = new Kernel({ kinds, audit: new AuditLog(sinks), quota: options.quota });
-    for (const backend of [v8Backend, ...(options.backends ?? [])]) this.backends.set(backend.name, backend);
+    for (const backend of [v8Backend, wasmBackend, ...(options.backends ?? [])])
+      this.backends.set(backend.name, backend);
   }
 
   /** The newest audit records kept in memory. */
@@ -91,7 +93,7 @@ export class Runtime {
 
   async loadTool(path: string, options: LoadOptions = {}): Promise<Tool> {
     const limits = this.limits(options.limits);
-    const backend = this.backend(options.backend ?? "v8");
+    const backend = this.backend(engineFor(path, options.backend) ?? "v8");
     const { module, identity } = await this.readModule(path);
     let record: SandboxRecord | undefined;
     const hostCall = bridgeTo(this.kernel, () => record);
@@ -188,7 +190,8 @@ export class Runtime {
     const full = resolve(this.cwd, path);
     let source: string;
     try {
-      source = await readFile(full, "utf8");
+      source =
+        extname(full) === ".wasm" ? (await readFile(full)).toString("base64") : await readFile(full, "utf8");
     } catch {
       throw new WardenError("USAGE", `cannot read tool file ${path}`);
     }
@@ -202,8 +205,11 @@ export class Runtime {
           `cannot strip TypeScript types from ${basename(full)}: ${(error as Error).message.split("\n")[0]}`,
         );
       }
-    } else if (ext !== ".js" && ext !== ".mjs") {
-      throw new WardenError("USAGE", `a tool file must be .js, .mjs, .ts or .mts, got ${basename(full)}`);
+    } else if (ext !== ".js" && ext !== ".mjs" && ext !== ".wasm") {
+      throw new WardenError(
+        "USAGE",
+        `a tool file must be .js, .mjs, .ts, .mts or a .wasm component, got ${basename(full)}`,
+      );
     }
     return { module: { source, filename: basename(full) }, identity: await realpath(full) };
   }
@@ -216,6 +222,29 @@ export class Runtime {
       return { name, kind, grant };
     });
   }
+}
+
+/**
+ * The backend a tool file runs on: a `.wasm` component only on "wasm" (which "v8", the default, becomes),
+ * and a JS module never on "wasm". The isolation suffix ("wasm:in-process") is kept.
+ */
+function engineFor(path: string, name: string | undefined): string | undefined {
+  const wasmFile = extname(path) === ".wasm";
+  const engine = name?.split(":")[0];
+  if (wasmFile) {
+    if (engine === undefined || engine === "v8") return name ? `wasm${name.slice(2)}` : "wasm";
+    if (engine !== "wasm")
+      throw new WardenError(
+        "USAGE",
+        `${basename(path)} is a WebAssembly component: run it with --backend wasm`,
+      );
+  } else if (engine === "wasm") {
+    throw new WardenError(
+      "USAGE",
+      `the wasm backend runs WebAssembly components (.wasm files); run ${basename(path)} with --backend v8`,
+    );
+  }
+  return name;
 }
 
 export function createRuntime(options?: RuntimeOptions): Runtime {
