@@ -19,6 +19,7 @@ import { WardenError } from "./errors.ts";
 import { type Backend, DEFAULT_LIMITS, type Limits, type SandboxModule } from "./isolates/types.ts";
 import { v8Backend } from "./isolates/v8/index.ts";
 import { wasmBackend } from "./isolates/wasm/index.ts";
+import { prepareComponent } from "./isolates/wasm/prepare.ts";
 import { Kernel, type KernelQuota, type SandboxRecord } from "./kernel.ts";
 import { Tool } from "./tool.ts";
 
@@ -189,9 +190,10 @@ export class Runtime {
   private async readModule(path: string): Promise<{ module: SandboxModule; identity: string }> {
     const full = resolve(this.cwd, path);
     let source: string;
+    let code: Buffer;
     try {
-      source =
-        extname(full) === ".wasm" ? (await readFile(full)).toString("base64") : await readFile(full, "utf8");
+      code = await readFile(full);
+      source = code.toString("utf8");
     } catch {
       throw new WardenError("USAGE", `cannot read tool file ${path}`);
     }
@@ -205,7 +207,9 @@ export class Runtime {
           `cannot strip TypeScript types from ${basename(full)}: ${(error as Error).message.split("\n")[0]}`,
         );
       }
-    } else if (ext !== ".js" && ext !== ".mjs" && ext !== ".wasm") {
+    } else if (ext === ".wasm") {
+      source = await prepareComponent(code);
+    } else if (ext !== ".js" && ext !== ".mjs") {
       throw new WardenError(
         "USAGE",
         `a tool file must be .js, .mjs, .ts, .mts or a .wasm component, got ${basename(full)}`,

@@ -34,7 +34,7 @@ export interface RunOutcome {
 }
 
 export interface SandboxModule {
-  /** The module's JS source; for the wasm backend, the component's bytes in base64 (text crosses every boundary, cells too). */
+  /** The module's JS source; for the wasm backend, the component as the host prepared it (isolates/wasm/prepare.ts), as text. */
   source: string;
   /** A display name for stack traces inside the guest; never a host path. */
   filename: string;

@@ -18,9 +18,9 @@ import type {
 } from "../types.ts";
 import { GuestReportedError, limitError, parseEnvelope } from "../v8/results.ts";
 import { type LimitKind, watch } from "../watchdog.ts";
-import { capabilityTypesOf, checkDeclared, componentImports, TOOL_EXPORT } from "./imports.ts";
+import { checkDeclared } from "./imports.ts";
 import { boundModules } from "./memory.ts";
-import { transpile } from "./transpile.ts";
+import { unpackComponent } from "./prepare.ts";
 
 /** Largest request a component may send in one handle call (as encoded); bigger ones are refused unread. */
 const MAX_REQUEST_CHARS = 16 << 20;
@@ -153,25 +153,11 @@ class WasmSandbox implements Sandbox {
   }
 
   async load(module: SandboxModule): Promise<RawDescriptor> {
-    // The component arrives as base64 text (runtime.ts), so it crosses into cells like any module.
-    const bytes = new Uint8Array(Buffer.from(module.source, "base64"));
-    if (!module.filename.endsWith(".wasm") || bytes.length < 8) {
-      throw new WardenError(
-        "LOAD_ERROR",
-        `the wasm backend runs WebAssembly components (.wasm files); run ${module.filename} with --backend v8`,
-      );
-    }
-    // Everything the component asks for is checked before any of it runs.
-    const types = capabilityTypesOf(componentImports(bytes));
-    const transpiled = await transpile(bytes);
-    if (!transpiled.exports.includes(TOOL_EXPORT)) {
-      throw new WardenError(
-        "LOAD_ERROR",
-        `the component does not export ${TOOL_EXPORT} (describe and run); build it against tools-wasm/wit`,
-      );
-    }
-    const names = [...transpiled.modules.keys()];
-    const bounded = boundModules([...transpiled.modules.values()], this.limits.memoryMb);
+    // Checked and transpiled by the host already (prepare.ts, called by runtime.ts when it read the .wasm file).
+    const prepared = unpackComponent(module.source, module.filename);
+    const names = [...prepared.modules.keys()];
+    // Bounded here, at every load, by this sandbox's own memory limit.
+    const bounded = boundModules([...prepared.modules.values()], this.limits.memoryMb);
     const raw = await this.guarded("load", async () => {
       const global = this.context.global;
       // All modules in one buffer, moved (not copied) into the isolate; `index` says where each one is.
@@ -205,7 +191,7 @@ class WasmSandbox implements Sandbox {
         throw new Error("the runner imports nothing");
       });
       await run.evaluate();
-      const glue = await this.isolate.compileModule(transpiled.glue, { filename: "component:///glue.js" });
+      const glue = await this.isolate.compileModule(prepared.glue, { filename: "component:///glue.js" });
       if (glue.dependencySpecifiers.length > 0) {
         throw new WardenError(
           "LOAD_ERROR",
@@ -233,7 +219,7 @@ class WasmSandbox implements Sandbox {
     } catch {
       throw new WardenError("LOAD_ERROR", "the component's describe() did not return JSON");
     }
-    checkDeclared(types, descriptor);
+    checkDeclared(new Set(prepared.types), descriptor);
     const inputSchema = (descriptor as { inputSchema?: unknown } | null)?.inputSchema;
     this.inputSchemaJson = JSON.stringify(inputSchema ?? {});
     return descriptor;
