@@ -1,15 +1,18 @@
 // Audit records of every kernel decision, and the sinks that keep them (memory or JSON lines on disk).
 import { appendFileSync, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
+import { redact } from "./audit/redact.ts";
 
 export type Decision = "allow" | "deny" | "error";
 
 export interface AuditRecord {
   seq: number;
   time: string;
-  event: "call" | "load" | "limit" | "grant" | "revoke";
+  event: "call" | "load" | "limit" | "grant" | "revoke" | "policy";
   tool: string;
   sandbox: string;
+  /** The client session the call was made for (an MCP client and session), when the host knows one. */
+  session?: string;
   handle?: string;
   kind?: string;
   op?: string;
@@ -38,6 +41,9 @@ export class AuditLog {
 
   record(input: AuditInput): AuditRecord {
     const record: AuditRecord = { seq: ++this.seq, time: new Date().toISOString(), ...input };
+    // Redacted once, here, so no sink can keep a URL's credentials or query string, whatever a kind wrote.
+    if (record.summary !== undefined) record.summary = redact(record.summary);
+    if (record.reason !== undefined) record.reason = redact(record.reason);
     for (const sink of this.sinks) sink.write(record);
     return record;
   }

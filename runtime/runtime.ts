@@ -5,6 +5,8 @@ import { readFile, realpath } from "node:fs/promises";
 import { stripTypeScriptTypes } from "node:module";
 import { basename, extname, join, resolve } from "node:path";
 import { z } from "zod";
+import { AUDIT_DB } from "./audit/chain.ts";
+import { SqliteAuditSink } from "./audit/sqlite-sink.ts";
 import { AuditLog, type AuditSink, JsonlAuditSink, MemoryAuditSink } from "./audit.ts";
 import { bridgeTo } from "./bridge.ts";
 import { createClockKind } from "./capabilities/clock/index.ts";
@@ -14,7 +16,7 @@ import { type KvStore, MemoryKvStore, SqliteKvStore } from "./capabilities/kv/st
 import { createLogKind, type LogSink } from "./capabilities/log/index.ts";
 import { createNetKind, type LookupFn } from "./capabilities/net/index.ts";
 import type { CapabilityKind } from "./capabilities/types.ts";
-import { type GrantRequest, matchGrants, parseDescriptor } from "./descriptor.ts";
+import { type GrantRequest, matchGrants, parseDescriptor, type ToolDescriptor } from "./descriptor.ts";
 import { WardenError } from "./errors.ts";
 import { type Backend, DEFAULT_LIMITS, type Limits, type SandboxModule } from "./isolates/types.ts";
 import { v8Backend } from "./isolates/v8/index.ts";
@@ -46,6 +48,17 @@ export interface LoadOptions {
   grants?: Record<string, GrantInput>;
   limits?: Partial<Limits>;
   backend?: string;
+  /**
+   * Called once the tool has defined itself, before it is given any handle: a policy's pin check refuses a
+   * changed tool here. `code` is the module's bytes exactly as read, before types were stripped.
+   */
+  verify?: (tool: { definition: ToolDescriptor; code: Uint8Array }) => void;
+}
+
+/** A tool's definition and code bytes, read without granting or calling it (what a policy pin covers). */
+export interface InspectedTool {
+  definition: ToolDescriptor;
+  code: Uint8Array;
 }
 
 const limitsSchema = z.strictObject({
@@ -73,6 +86,7 @@ export class Runtime {
     if (options.stateDir) {
       mkdirSync(options.stateDir, { recursive: true });
       sinks.push(new JsonlAuditSink(join(options.stateDir, "audit.jsonl")));
+      sinks.push(new SqliteAuditSink(join(options.stateDir, AUDIT_DB)));
     }
     this.kv = options.stateDir ? new SqliteKvStore(join(options.stateDir, "kv.sqlite")) : new MemoryKvStore();
     const kinds: CapabilityKind[] = [
@@ -95,7 +109,7 @@ export class Runtime {
   async loadTool(path: string, options: LoadOptions = {}): Promise<Tool> {
     const limits = this.limits(options.limits);
     const backend = this.backend(engineFor(path, options.backend) ?? "v8");
-    const { module, identity } = await this.readModule(path);
+    const { module, identity, code } = await this.readModule(path);
     let record: SandboxRecord | undefined;
     const hostCall = bridgeTo(this.kernel, () => record);
     const start = async () => {
@@ -109,6 +123,7 @@ export class Runtime {
     };
     const { sandbox, descriptor } = await start();
     try {
+      options.verify?.({ definition: descriptor, code });
       const grants = matchGrants(
         descriptor,
         this.parseGrants(options.grants ?? {}, descriptor.name, identity),
@@ -158,6 +173,21 @@ export class Runtime {
     return tool;
   }
 
+  /** Loads a tool only to read what it defines itself as; it gets no handles and is never called. */
+  async inspectTool(path: string, options: { backend?: string } = {}): Promise<InspectedTool> {
+    const backend = this.backend(engineFor(path, options.backend) ?? "v8");
+    const { module, code } = await this.readModule(path);
+    const sandbox = await backend.create({
+      limits: DEFAULT_LIMITS,
+      hostCall: bridgeTo(this.kernel, () => undefined),
+    });
+    try {
+      return { definition: parseDescriptor(await sandbox.load(module)), code };
+    } finally {
+      await sandbox.dispose();
+    }
+  }
+
   async close(): Promise<void> {
     for (const tool of this.tools) await tool.dispose();
     this.tools.clear();
@@ -187,7 +217,9 @@ export class Runtime {
   }
 
   /** Reads and strips a tool module; its identity (for private state) is its real path, which the host chose. */
-  private async readModule(path: string): Promise<{ module: SandboxModule; identity: string }> {
+  private async readModule(
+    path: string,
+  ): Promise<{ module: SandboxModule; identity: string; code: Uint8Array }> {
     const full = resolve(this.cwd, path);
     let source: string;
     let code: Buffer;
@@ -215,7 +247,7 @@ export class Runtime {
         `a tool file must be .js, .mjs, .ts, .mts or a .wasm component, got ${basename(full)}`,
       );
     }
-    return { module: { source, filename: basename(full) }, identity: await realpath(full) };
+    return { module: { source, filename: basename(full) }, identity: await realpath(full), code };
   }
 
   private parseGrants(grants: Record<string, GrantInput>, owner: string, identity: string): GrantRequest[] {

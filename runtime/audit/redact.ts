@@ -1,0 +1,32 @@
+// Redaction of audit text: whatever a summary or reason says, no URL credentials, query or token survives.
+
+// Any scheme://… run of non-space text, up to a comma that starts the next URL (grant specs list origins
+// that way); the URL parser decides what of it is safe to keep.
+const URL_TEXT = /\b[a-z][a-z0-9+.-]*:\/\/(?:(?!,[a-z][a-z0-9+.-]*:\/\/)[^\s"'<>`])+/gi;
+// Credentials a message might quote outside a URL ("Authorization: Bearer …", "token=…").
+const SECRET_PAIR =
+  /\b(authorization|proxy-authorization|cookie|set-cookie|x-api-key|api[-_]?key|token|secret|password|passwd)(\s*[:=]\s*)(?:(?:bearer|basic|token)\s+)?[^\s,;"']+/gi;
+
+function redactUrl(text: string): string {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    // Not a URL after all: keep the scheme, drop the rest, since it may hold credentials.
+    return `${text.slice(0, text.indexOf("://") + 3)}[redacted]`;
+  }
+  // Origin and path only: userinfo, query strings and fragments are where tokens live.
+  const userinfo = url.username !== "" || url.password !== "" ? "[redacted]@" : "";
+  const query = url.search !== "" ? "?[redacted]" : "";
+  const fragment = url.hash !== "" ? "#[redacted]" : "";
+  const origin = url.origin === "null" ? `${url.protocol}//${url.host}` : url.origin;
+  const withUser = userinfo === "" ? origin : origin.replace("://", `://${userinfo}`);
+  // An origin written without a path stays as written (grant specs name bare origins).
+  const path = url.pathname === "/" && !text.slice(text.indexOf("://") + 3).includes("/") ? "" : url.pathname;
+  return `${withUser}${path}${query}${fragment}`;
+}
+
+/** Text fit for the audit log: URLs cut to origin and path, credential-looking pairs masked. */
+export function redact(text: string): string {
+  return text.replace(URL_TEXT, redactUrl).replace(SECRET_PAIR, "$1$2[redacted]");
+}
