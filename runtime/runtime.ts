@@ -18,6 +18,7 @@ import { createNetKind, type LookupFn } from "./capabilities/net/index.ts";
 import type { CapabilityKind } from "./capabilities/types.ts";
 import { type GrantRequest, matchGrants, parseDescriptor, type ToolDescriptor } from "./descriptor.ts";
 import { WardenError } from "./errors.ts";
+import { quickjsBackend } from "./isolates/quickjs/index.ts";
 import { type Backend, DEFAULT_LIMITS, type Limits, type SandboxModule } from "./isolates/types.ts";
 import { v8Backend } from "./isolates/v8/index.ts";
 import { wasmBackend } from "./isolates/wasm/index.ts";
@@ -97,7 +98,7 @@ export class Runtime {
       createLogKind(options.log ?? defaultLog) as CapabilityKind,
     ];
     this.kernel = new Kernel({ kinds, audit: new AuditLog(sinks), quota: options.quota });
-    for (const backend of [v8Backend, wasmBackend, ...(options.backends ?? [])])
+    for (const backend of [v8Backend, quickjsBackend, wasmBackend, ...(options.backends ?? [])])
       this.backends.set(backend.name, backend);
   }
 

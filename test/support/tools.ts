@@ -4,7 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 /** Every sandbox backend; suites written once run against each. */
-export const BACKENDS = ["v8"] as const;
+export const BACKENDS = ["v8", "quickjs"] as const;
+export type Backend = (typeof BACKENDS)[number];
 
 export function tempDir(prefix = "warden-test-"): string {
   return mkdtempSync(join(tmpdir(), prefix));
