@@ -26,7 +26,8 @@ export const TOOL_RUN_HELP = `warden tool run: run a tool once and print its out
 Usage:
   warden tool run FILE [--grant NAME=SPEC]... [--input JSON | --input -] [limits]
 
-FILE is an ES module (.js, .mjs, .ts, .mts) whose default export is defineTool({...}).
+FILE is an ES module (.js, .mjs, .ts, .mts) whose default export is defineTool({...}), or a WebAssembly
+component (.wasm) that exports warden:tool/tool (see tools-wasm/wit/warden.wit).
 
 Options:
   --grant NAME=SPEC   give the tool's capability NAME a handle; repeat for each capability
@@ -35,7 +36,7 @@ Options:
   --cpu-ms N          CPU-time limit per call (default 2000)
   --memory-mb N       heap limit (default 64, at least 8)
   --output-kb N       largest output (default 1024)
-  --backend NAME      sandbox backend (default v8)
+  --backend NAME      sandbox backend (default v8; a .wasm component runs on wasm)
   --state DIR         where kv data and the audit log are kept (default .warden)
 
 Grant SPECs:
@@ -47,4 +48,5 @@ Grant SPECs:
 
 Example:
   warden tool run examples/tools/read-file.ts --grant files=fs:read:examples/data --input '{"path":"hello.txt"}'
+  warden tool run tools-wasm/build/read-file.wasm --grant files=fs:read:examples/data --input '{"path":"hello.txt"}'
 `;

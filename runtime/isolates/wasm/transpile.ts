@@ -5,7 +5,6 @@ import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } 
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { transpileBytes } from "@bytecodealliance/jco-transpile";
 import { z } from "zod";
 import { WardenError } from "../../errors.ts";
 
@@ -23,22 +22,24 @@ const manifestSchema = z.strictObject({
   exports: z.array(z.string()),
 });
 
+let version: string | undefined;
 /** Part of the cache key: another jco may transpile differently. Read beside its entry point (exports hide package.json). */
-const JCO_VERSION = (
-  JSON.parse(
-    readFileSync(
-      join(dirname(fileURLToPath(import.meta.resolve("@bytecodealliance/jco-transpile"))), "../package.json"),
-      "utf8",
-    ),
-  ) as { version: string }
-).version;
+function jcoVersion(): string {
+  const entry = fileURLToPath(import.meta.resolve("@bytecodealliance/jco-transpile"));
+  version ??= (
+    JSON.parse(readFileSync(join(dirname(entry), "../package.json"), "utf8")) as { version: string }
+  ).version;
+  return version;
+}
 const MEMORY_ENTRIES = 8;
 const memory = new Map<string, Transpiled>();
 
 export async function transpile(bytes: Uint8Array): Promise<Transpiled> {
-  const key = createHash("sha256").update(`jco-transpile ${JCO_VERSION}\n`).update(bytes).digest("hex");
+  const key = createHash("sha256").update(`jco-transpile ${jcoVersion()}\n`).update(bytes).digest("hex");
   const cached = memory.get(key) ?? readDisk(key);
   if (cached) return remember(key, cached);
+  // Imported when first needed: jco takes ~100 ms to load, which a CLI run of a JS tool should not pay.
+  const { transpileBytes } = await import("@bytecodealliance/jco-transpile");
   let result: Awaited<ReturnType<typeof transpileBytes>>;
   try {
     result = await transpileBytes(bytes, {
@@ -86,10 +87,18 @@ function remember(key: string, value: Transpiled): Transpiled {
 function cacheDir(): string | undefined {
   const uid = process.getuid?.() ?? 0;
   const dir = join(tmpdir(), `warden-wasm-${uid}`);
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+  } catch (error) {
+    // A read-only or full temp dir only costs the cache; the component is transpiled in memory instead.
+    if (UNWRITABLE.has((error as NodeJS.ErrnoException).code ?? "")) return undefined;
+    throw error;
+  }
   const stats = statSync(dir);
   return stats.isDirectory() && stats.uid === uid && (stats.mode & 0o077) === 0 ? dir : undefined;
 }
+
+const UNWRITABLE = new Set(["EACCES", "EPERM", "EROFS", "ENOSPC", "EDQUOT", "ENOTDIR"]);
 
 function readDisk(key: string): Transpiled | undefined {
   const base = cacheDir();
@@ -100,7 +109,8 @@ function readDisk(key: string): Transpiled | undefined {
     manifest = manifestSchema.parse(JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8")));
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-    // A damaged entry (an interrupted write, say): transpile again and replace it.
+    if (!(error instanceof SyntaxError || error instanceof z.ZodError)) throw error;
+    // A damaged manifest: transpile again and replace the entry.
     rmSync(dir, { recursive: true, force: true });
     return undefined;
   }
@@ -113,20 +123,20 @@ function writeDisk(key: string, value: Transpiled): void {
   const base = cacheDir();
   if (!base) return;
   const staging = join(base, `${key}.${process.pid}.${Date.now()}`);
-  mkdirSync(staging, { mode: 0o700 });
-  writeFileSync(join(staging, "tool.js"), value.glue);
-  for (const [name, bytes] of value.modules) writeFileSync(join(staging, name), bytes);
-  // The manifest is written last: an entry without one is incomplete and never read.
-  writeFileSync(
-    join(staging, "manifest.json"),
-    JSON.stringify({ modules: [...value.modules.keys()], exports: value.exports }),
-  );
   try {
+    mkdirSync(staging, { mode: 0o700 });
+    writeFileSync(join(staging, "tool.js"), value.glue);
+    for (const [name, bytes] of value.modules) writeFileSync(join(staging, name), bytes);
+    // The manifest is written last: an entry without one is incomplete and never read.
+    writeFileSync(
+      join(staging, "manifest.json"),
+      JSON.stringify({ modules: [...value.modules.keys()], exports: value.exports }),
+    );
     renameSync(staging, join(base, key));
   } catch (error) {
-    // Another process cached the same component first: its entry is as good as ours.
     rmSync(staging, { recursive: true, force: true });
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code !== "ENOTEMPTY" && code !== "EEXIST") throw error;
+    const code = (error as NodeJS.ErrnoException).code ?? "";
+    // Another process cached the same component first (its entry is as good as ours), or the disk is full.
+    if (code !== "ENOTEMPTY" && code !== "EEXIST" && !UNWRITABLE.has(code)) throw error;
   }
 }
