@@ -291,3 +291,69 @@ describe("results", () => {
     await tool.dispose();
   });
 });
+
+describe("handle calls from WebAssembly text", () => {
+  const CLOCK = `
+    (import "warden:tool/clock@0.1.0" "[static]timer.granted" (func $granted (param i32 i32 i32)))
+    (import "warden:tool/clock@0.1.0" "[method]timer.sleep" (func $sleep (param i32 i32 i32)))
+    (data (i32.const 2048) "clock")`;
+  // run: timer.granted("clock"), then timer.sleep(60000), then ok("{}") if both succeeded, else their error.
+  const SLEEP_RUN = `
+    (call $granted (i32.const 2048) (i32.const 5) (i32.const 64))
+    (if (i32.load8_u (i32.const 64)) (then
+      (i32.store8 (i32.const 32) (i32.const 1))
+      (i64.store (i32.const 36) (i64.load (i32.const 68)))
+      (i64.store (i32.const 44) (i64.load (i32.const 76)))
+      (return (i32.const 32))))
+    (call $sleep (i32.load (i32.const 68)) (i32.const 60000) (i32.const 96))
+    (if (i32.load8_u (i32.const 96)) (then
+      (i32.store8 (i32.const 32) (i32.const 1))
+      (i64.store (i32.const 36) (i64.load (i32.const 100)))
+      (i64.store (i32.const 44) (i64.load (i32.const 108)))
+      (return (i32.const 32))))
+    (i32.store8 (i32.const 32) (i32.const 0))
+    (i32.store (i32.const 36) (i32.const 2048))
+    (i32.store (i32.const 40) (i32.const 2))
+    (i32.const 32)`;
+
+  async function sleeper(): Promise<string> {
+    const wat = toolWat(
+      definition("sleeper", { capabilities: { clock: { type: "clock", rights: ["sleep"] } } }),
+      { wat: SLEEP_RUN },
+      CLOCK,
+    );
+    return writeComponent(dir, wat, {
+      world: "sleeper",
+      wit: witWithWorld("world sleeper { include bare; import clock; }"),
+    });
+  }
+
+  test("a component blocked in a handle call ends on its wall-time limit; the host is free meanwhile", async () => {
+    const tool = await runtime.loadTool(await sleeper(), {
+      grants: { clock: "clock:read,sleep" },
+      limits: { timeoutMs: 300 },
+    });
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 5);
+    const started = performance.now();
+    expect(await failure(tool.call({}))).toEqual({
+      code: "LIMIT_EXCEEDED",
+      message:
+        "the tool call exceeded its wall-time limit of 300 ms (raise it with --timeout-ms or timeoutMs)",
+    });
+    clearInterval(timer);
+    expect(performance.now() - started).toBeLessThan(3000);
+    expect(ticks).toBeGreaterThan(5);
+    const disposing = performance.now();
+    await tool.dispose();
+    expect(performance.now() - disposing).toBeLessThan(3000);
+  });
+
+  test("a handle call the grant does not allow is the kernel's CAPABILITY_DENIED", async () => {
+    const tool = await runtime.loadTool(await sleeper(), { grants: { clock: "clock:read" } });
+    const error = await failure(tool.call({}));
+    expect(error.code).toBe("CAPABILITY_DENIED");
+    expect(error.message).toMatch(/"sleep" right is missing on handle "clock"/);
+    await tool.dispose();
+  });
+});

@@ -30,7 +30,9 @@ export type RunBehaviour =
   | "trap"
   | "spin"
   /** Grows memory (16 pages at a time, then 1) until memory.grow refuses, then returns {"pages": N}. */
-  | "grow";
+  | "grow"
+  /** The body of run, in WAT: params 0 and 1 are the input's pointer and length; returns the result's pointer. */
+  | { wat: string };
 
 const DESCRIBE_AT = 1024;
 const OUTPUT_AT = 8192;
@@ -108,6 +110,7 @@ function runBody(behaviour: RunBehaviour): string {
     (i32.store (i32.const 40) (i32.sub (i32.add (local.get $end) (i32.const 1)) (i32.const ${OUTPUT_AT})))
     (i32.const 32)`;
   }
+  if ("wat" in behaviour) return behaviour.wat;
   if ("ok" in behaviour) {
     return `
     (i32.store8 (i32.const 32) (i32.const 0))
