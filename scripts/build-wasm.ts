@@ -1,9 +1,11 @@
 // `npm run build:wasm`: builds every example under tools-wasm/examples/ from source into
 // tools-wasm/build/<name>.wasm, skipping an example whose sources, WIT and toolchain have not changed.
 // JS examples go through componentize-js; WAT examples through wasm-tools (parse, embed the WIT, component new).
+import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { registerHooks } from "node:module";
+import { availableParallelism } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { componentEmbed, componentNew, parse } from "@bytecodealliance/jco-transpile/wasm-tools";
@@ -134,21 +136,51 @@ export async function buildExample(name: string, force = false): Promise<Built> 
   return { name, path: out, built: true, ms: performance.now() - start, bytes: component.length };
 }
 
+export function exampleNames(): string[] {
+  return readdirSync(EXAMPLES_DIR)
+    .filter((n) => existsSync(join(EXAMPLES_DIR, n, "example.json")))
+    .sort();
+}
+
+/** Builds one example in a child process: componentize-js is single-threaded, so examples build side by side. */
+function buildInChild(name: string, force: boolean): Promise<Built> {
+  const args = [fileURLToPath(import.meta.url), "--only", name, "--json", ...(force ? ["--force"] : [])];
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, args, { maxBuffer: 1 << 20 }, (error, stdout, stderr) => {
+      if (error) reject(new Error(`building ${name} failed:\n${stderr}`));
+      else resolve(JSON.parse(stdout) as Built);
+    });
+  });
+}
+
+/** Builds every example that is not current, as many at once as there are CPUs. */
 export async function buildExamples(force = false): Promise<Built[]> {
-  const names = readdirSync(EXAMPLES_DIR).filter((n) => existsSync(join(EXAMPLES_DIR, n, "example.json")));
+  const queue = exampleNames();
   const built: Built[] = [];
-  for (const name of names.sort()) built.push(await buildExample(name, force));
-  return built;
+  const worker = async () => {
+    for (let name = queue.shift(); name !== undefined; name = queue.shift()) {
+      built.push(await buildInChild(name, force));
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(availableParallelism(), 4)) }, worker));
+  return built.sort((a, b) => (a.name < b.name ? -1 : 1));
+}
+
+function report(b: Built): string {
+  const size = `${(b.bytes / 2 ** 20).toFixed(1)} MiB`;
+  return b.built
+    ? `built ${b.name}.wasm (${size}) in ${(b.ms / 1000).toFixed(1)} s\n`
+    : `${b.name}.wasm is up to date (${size})\n`;
 }
 
 if (import.meta.main) {
-  const force = process.argv.includes("--force");
-  for (const b of await buildExamples(force)) {
-    const size = `${(b.bytes / 2 ** 20).toFixed(1)} MiB`;
-    process.stdout.write(
-      b.built
-        ? `built ${b.name}.wasm (${size}) in ${(b.ms / 1000).toFixed(1)} s\n`
-        : `${b.name}.wasm is up to date (${size})\n`,
-    );
+  const argv = process.argv.slice(2);
+  const force = argv.includes("--force");
+  const only = argv.includes("--only") ? argv[argv.indexOf("--only") + 1] : undefined;
+  if (only !== undefined) {
+    const b = await buildExample(only, force);
+    process.stdout.write(argv.includes("--json") ? JSON.stringify(b) : report(b));
+  } else {
+    for (const b of await buildExamples(force)) process.stdout.write(report(b));
   }
 }
