@@ -387,6 +387,11 @@ function failure(code: string, message: string): string {
   return JSON.stringify({ ok: false, error: { code, message: message.slice(0, 2000) } });
 }
 
-scope.__wardenRunner = Object.freeze({ start, describe, run });
+// Fixed before the glue is evaluated, so the glue cannot put functions of its own in the runner's place.
+Object.defineProperty(scope, "__wardenRunner", {
+  value: Object.freeze({ start, describe, run }),
+  writable: false,
+  configurable: false,
+});
 
 export {};
