@@ -215,6 +215,21 @@ describe("limits", () => {
     },
   );
 
+  test("a trap with memory at its limit (an allocator that gave up) is reported as the memory limit", async () => {
+    const hog = `
+      (block $full (loop $more
+        (br_if $full (i32.eq (memory.grow (i32.const 16)) (i32.const -1)))
+        (br $more)))
+      unreachable`;
+    const path = await writeComponent(dir, toolWat(definition("hog"), { wat: hog }));
+    const tool = await runtime.loadTool(path, { limits: { memoryMb: 16 } });
+    expect(await failure(tool.call({}))).toEqual({
+      code: "LIMIT_EXCEEDED",
+      message: "the tool call exceeded its memory limit of 16 MiB (raise it with --memory-mb or memoryMb)",
+    });
+    await tool.dispose();
+  });
+
   test("a component whose memory starts above the limit is refused at load", async () => {
     const wat = toolWat(definition("big"), { ok: "{}" }).replace(
       '(memory (export "memory") 1)',
