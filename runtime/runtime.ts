@@ -16,6 +16,7 @@ import { type KvStore, MemoryKvStore, SqliteKvStore } from "./capabilities/kv/st
 import { createLogKind, type LogSink } from "./capabilities/log/index.ts";
 import { createNetKind, type LookupFn } from "./capabilities/net/index.ts";
 import type { CapabilityKind } from "./capabilities/types.ts";
+import { type CellOptions, type CellReport, Cells, type Isolation, splitBackend } from "./cells/index.ts";
 import { type GrantRequest, matchGrants, parseDescriptor, type ToolDescriptor } from "./descriptor.ts";
 import { WardenError } from "./errors.ts";
 import { quickjsBackend } from "./isolates/quickjs/index.ts";
@@ -40,6 +41,13 @@ export interface RuntimeOptions {
   quota?: Partial<KernelQuota>;
   /** Extra backends by name (v8 is built in). */
   backends?: Backend[];
+  /**
+   * Where sandboxes run: "cell" (default), supervised child processes, so no tool can take the kernel's
+   * process down; or "in-process", for embedders and benchmarks that accept that risk.
+   */
+  isolation?: Isolation;
+  /** Pooling, sharing and hardening of cells. */
+  cells?: CellOptions;
 }
 
 /** A grant given to a tool, as a spec string in CLI syntax: "fs:read:./data", "net:GET:https://api.example.com", "kv". */
@@ -48,7 +56,10 @@ export type GrantInput = string;
 export interface LoadOptions {
   grants?: Record<string, GrantInput>;
   limits?: Partial<Limits>;
+  /** The backend; "v8:in-process" or "v8:cell" also picks the isolation. */
   backend?: string;
+  /** Overrides the runtime's isolation for this tool. */
+  isolation?: Isolation;
   /**
    * Called once the tool has defined itself, before it is given any handle: a policy's pin check refuses a
    * changed tool here. `code` is the module's bytes exactly as read, before types were stripped.
@@ -80,9 +91,13 @@ export class Runtime {
   private readonly cwd: string;
   private readonly backends = new Map<string, Backend>();
   private readonly tools = new Set<Tool>();
+  private readonly cells: Cells;
+  readonly isolation: Isolation;
 
   constructor(options: RuntimeOptions = {}) {
     this.cwd = resolve(options.cwd ?? process.cwd());
+    this.isolation = options.isolation ?? "cell";
+    this.cells = new Cells(options.cells);
     const sinks: AuditSink[] = [this.memory, ...(options.auditSinks ?? [])];
     if (options.stateDir) {
       mkdirSync(options.stateDir, { recursive: true });
@@ -109,12 +124,13 @@ export class Runtime {
 
   async loadTool(path: string, options: LoadOptions = {}): Promise<Tool> {
     const limits = this.limits(options.limits);
-    const backend = this.backend(engineFor(path, options.backend) ?? "v8");
+    const backend = this.placed(engineFor(path, options.backend), options.isolation);
     const { module, identity, code } = await this.readModule(path);
     let record: SandboxRecord | undefined;
     const hostCall = bridgeTo(this.kernel, () => record);
+    const placement = this.cells.placement(identity);
     const start = async () => {
-      const sandbox = await backend.create({ limits, hostCall });
+      const sandbox = await backend.create({ limits, hostCall, placement });
       try {
         return { sandbox, descriptor: parseDescriptor(await sandbox.load(module)) };
       } catch (error) {
@@ -175,12 +191,16 @@ export class Runtime {
   }
 
   /** Loads a tool only to read what it defines itself as; it gets no handles and is never called. */
-  async inspectTool(path: string, options: { backend?: string } = {}): Promise<InspectedTool> {
-    const backend = this.backend(engineFor(path, options.backend) ?? "v8");
-    const { module, code } = await this.readModule(path);
+  async inspectTool(
+    path: string,
+    options: { backend?: string; isolation?: Isolation } = {},
+  ): Promise<InspectedTool> {
+    const backend = this.placed(engineFor(path, options.backend), options.isolation);
+    const { module, code, identity } = await this.readModule(path);
     const sandbox = await backend.create({
       limits: DEFAULT_LIMITS,
       hostCall: bridgeTo(this.kernel, () => undefined),
+      placement: this.cells.placement(identity),
     });
     try {
       return { definition: parseDescriptor(await sandbox.load(module)), code };
@@ -192,6 +212,7 @@ export class Runtime {
   async close(): Promise<void> {
     for (const tool of this.tools) await tool.dispose();
     this.tools.clear();
+    await this.cells.close();
     this.kernel.audit.close();
     this.kv.close();
   }
@@ -200,6 +221,18 @@ export class Runtime {
     const parsed = limitsSchema.safeParse(input ?? {});
     if (!parsed.success) throw new WardenError("USAGE", `bad limits: ${z.prettifyError(parsed.error)}`);
     return { ...DEFAULT_LIMITS, ...parsed.data };
+  }
+
+  /** How sandboxes are isolated here: the OS layers around cells (each says why if inactive) and live cells. */
+  cellReport(): CellReport {
+    return this.cells.report(this.isolation);
+  }
+
+  /** The backend for a load: `name` (default v8) in-process, or in cells. */
+  private placed(name: string | undefined, isolation: Isolation | undefined): Backend {
+    const split = splitBackend(name ?? "v8", isolation ?? this.isolation);
+    const backend = this.backend(split.engine);
+    return split.isolation === "in-process" ? backend : this.cells.backend(backend.name);
   }
 
   /** Whether a backend of this name is available (v8 always is). */
@@ -223,10 +256,10 @@ export class Runtime {
   ): Promise<{ module: SandboxModule; identity: string; code: Uint8Array }> {
     const full = resolve(this.cwd, path);
     let source: string;
-    let code: Buffer;
+    let code: Uint8Array;
     try {
       code = await readFile(full);
-      source = code.toString("utf8");
+      source = Buffer.from(code).toString("utf8");
     } catch {
       throw new WardenError("USAGE", `cannot read tool file ${path}`);
     }

@@ -37,6 +37,8 @@ Options:
   --memory-mb N       heap limit (default 64, at least 8)
   --output-kb N       largest output (default 1024)
   --backend NAME      sandbox backend (default v8; a .wasm component runs on wasm)
+  --isolation MODE    cell (default): the sandbox runs in a supervised child process, so a crash or a
+                      runaway builtin cannot take warden down; in-process: in warden's own process
   --state DIR         where kv data and the audit log are kept (default .warden)
 
 Grant SPECs:

@@ -2,10 +2,12 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { ISOLATIONS, type Isolation } from "../cells/index.ts";
 import { WardenError } from "../errors.ts";
 import type { Limits } from "../isolates/types.ts";
 import { createRuntime } from "../runtime.ts";
 import type { CliIo } from "./commands.ts";
+import { toolRunUnderPolicy } from "./policy-run.ts";
 
 const LIMIT_FLAGS: Record<string, keyof Limits> = {
   "timeout-ms": "timeoutMs",
@@ -27,7 +29,9 @@ export async function toolRun(argv: string[], io: CliIo): Promise<void> {
       "memory-mb": { type: "string" },
       "output-kb": { type: "string" },
       backend: { type: "string", default: "v8" },
+      isolation: { type: "string", default: "cell" },
       state: { type: "string", default: ".warden" },
+      policy: { type: "string" },
     },
   });
   if (positionals.length !== 1) {
@@ -53,7 +57,23 @@ export async function toolRun(argv: string[], io: CliIo): Promise<void> {
     limits[key] = Number(raw);
   }
   const input = parseInput(values.input);
-  const runtime = createRuntime({ stateDir: resolve(values.state) });
+  if (values.policy !== undefined) {
+    // Under a policy the positional is the tool's name in it, and the policy alone says what it gets.
+    return toolRunUnderPolicy(
+      argv,
+      { policy: values.policy, name: positionals[0]!, state: values.state, input },
+      io,
+    );
+  }
+  const isolation = values.isolation;
+  if (!(ISOLATIONS as readonly string[]).includes(isolation))
+    throw new WardenError("USAGE", `--isolation takes ${ISOLATIONS.join(" or ")}, got "${isolation}"`);
+  // One call, then exit: a spare cell started ahead would never be used.
+  const runtime = createRuntime({
+    stateDir: resolve(values.state),
+    isolation: isolation as Isolation,
+    cells: { spares: 0 },
+  });
   try {
     const tool = await runtime.loadTool(positionals[0]!, { grants, limits, backend: values.backend });
     const output = await tool.call(input);
