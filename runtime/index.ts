@@ -4,4 +4,4 @@ export type { ToolDescriptor } from "./descriptor.ts";
 export { ERROR_CODES, type ErrorCode, WardenError } from "./errors.ts";
 export { DEFAULT_LIMITS, type Limits } from "./isolates/types.ts";
 export { createRuntime, type GrantInput, type LoadOptions, Runtime, type RuntimeOptions } from "./runtime.ts";
-export { Tool } from "./tool.ts";
+export { type CallContext, Tool } from "./tool.ts";

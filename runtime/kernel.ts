@@ -36,6 +36,8 @@ export interface SandboxRecord {
   issued: Map<ErrorCode, WardenError>;
   /** True between beginRun and endRun: handles work only while the tool runs. */
   running: boolean;
+  /** The client session the current run is for, stamped on its audit records. */
+  session: string | undefined;
   disposed: boolean;
 }
 
@@ -99,6 +101,7 @@ export class Kernel {
       run: new AbortController(),
       issued: new Map(),
       running: false,
+      session: undefined,
       disposed: false,
     };
     this.sandboxes.set(record.id, record);
@@ -183,7 +186,8 @@ export class Kernel {
     return out;
   }
 
-  beginRun(sb: SandboxRecord): void {
+  beginRun(sb: SandboxRecord, session?: string): void {
+    sb.session = session;
     sb.run = new AbortController();
     sb.callsThisRun = 0;
     sb.issued.clear();
@@ -413,6 +417,7 @@ export class Kernel {
       event: "call",
       tool: sb.tool,
       sandbox: sb.id,
+      session: sb.session,
       handle: handle?.name,
       kind: handle?.kind.kind,
       op,

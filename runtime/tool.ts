@@ -23,6 +23,12 @@ export interface ToolParts {
   forget: () => void;
 }
 
+/** Who a call is made for, recorded with every decision the call causes. */
+export interface CallContext {
+  /** The client session (an MCP client and session id), if the host knows one. */
+  session?: string;
+}
+
 export class Tool {
   readonly definition: ToolDescriptor;
   readonly limits: Limits;
@@ -56,8 +62,8 @@ export class Tool {
   }
 
   /** Calls the tool. Calls on one tool run one after another; load a tool twice to run it in parallel. */
-  call(input: unknown): Promise<unknown> {
-    const result = this.queue.then(() => this.callNow(input));
+  call(input: unknown, context: CallContext = {}): Promise<unknown> {
+    const result = this.queue.then(() => this.callNow(input, context));
     this.queue = result.catch(() => undefined);
     return result;
   }
@@ -70,7 +76,7 @@ export class Tool {
     return this.kernel.revoke(this.record, fd);
   }
 
-  private async callNow(input: unknown): Promise<unknown> {
+  private async callNow(input: unknown, context: CallContext): Promise<unknown> {
     if (this.disposed) throw new WardenError("USAGE", `tool "${this.name}" has been disposed`);
     if (this.sandbox.dead) {
       await this.sandbox.dispose();
@@ -78,14 +84,21 @@ export class Tool {
     }
     const audit: AuditLog = this.kernel.audit;
     const inputJson = JSON.stringify(input ?? null);
-    this.kernel.beginRun(this.record);
+    this.kernel.beginRun(this.record, context.session);
     try {
       const outcome = await this.sandbox.run(
         inputJson,
         JSON.stringify(this.kernel.handlesOf(this.record)),
         JSON.stringify(this.definition.outputSchema),
       );
-      audit.record({ event: "call", tool: this.name, sandbox: this.record.id, op: "run", decision: "allow" });
+      audit.record({
+        event: "call",
+        tool: this.name,
+        sandbox: this.record.id,
+        session: context.session,
+        op: "run",
+        decision: "allow",
+      });
       return JSON.parse(outcome.outputJson) as unknown;
     } catch (error) {
       const failure = this.trusted(error);
@@ -93,6 +106,7 @@ export class Tool {
         event: failure.code === "LIMIT_EXCEEDED" ? "limit" : "call",
         tool: this.name,
         sandbox: this.record.id,
+        session: context.session,
         op: "run",
         decision: failure.code === "CAPABILITY_DENIED" ? "deny" : "error",
         code: failure.code,
