@@ -1,5 +1,6 @@
 // Builds dist/prelude.js, the script every sandbox starts from: the guest runtime (sdk/guest) with zod bundled in.
 // With --if-stale it does nothing when the output is newer than every source it is built from.
+// It also writes the QuickJS backend's memory image of that runtime, dist/quickjs-image.bin.
 import { mkdirSync, readdirSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -41,4 +42,20 @@ if (!process.argv.includes("--if-stale") || stale()) {
     logLevel: "warning",
   });
   console.error(`built ${out.slice(root.length + 1)}`);
+}
+
+// The QuickJS backend's memory image of the guest runtime (runtime/isolates/quickjs/image.ts), built from
+// the prelude above; without it each process evaluates the prelude in QuickJS itself, taking about a second.
+const image = join(root, "dist", "quickjs-image.bin");
+const imageStale = (() => {
+  try {
+    return statSync(image).mtimeMs < statSync(out).mtimeMs;
+  } catch {
+    return true;
+  }
+})();
+if (!process.argv.includes("--if-stale") || imageStale) {
+  const { writeImageFile } = await import("../runtime/isolates/quickjs/image.ts");
+  const bytes = await writeImageFile();
+  console.error(`built ${image.slice(root.length + 1)} (${Math.round(bytes / 1024)} KiB)`);
 }

@@ -1,6 +1,7 @@
 // The QuickJS engine image: one compiled WebAssembly module, and a memory image of a runtime whose two
 // contexts already ran the guest runtime, from which every sandbox starts in its own WebAssembly instance.
-import { readFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { readFileSync, renameSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import {
   type ContextOptions,
@@ -64,19 +65,27 @@ export interface Engine {
   checker: QuickJSContext;
 }
 
-interface Image {
-  compiled: WasmModule;
+/** What an image file's header holds; the chunks' bytes follow it. */
+interface ImageLayout {
+  /** What the image was built from (the WebAssembly module and the guest runtime); any change voids it. */
+  key: string;
   pages: number;
-  bytes: Uint8Array;
-  /** Offsets of chunks that hold data in the image. */
+  /** Offsets of chunks that hold data, in the order their bytes are stored. */
   filled: number[];
   /** Offsets of chunks a fresh instance fills but the image has empty: they must be cleared. */
   cleared: number[];
   runtime: number;
   contexts: [number, number];
-  /** Bytes of the image that hold data: what each idle sandbox's memory costs at least. */
-  usedBytes: number;
 }
+
+interface Image extends ImageLayout {
+  compiled: WasmModule;
+  /** The filled chunks' bytes, back to back. */
+  data: Uint8Array;
+}
+
+/** Where `npm run build` leaves the image, so a process starts sandboxes without evaluating the guest runtime. */
+const IMAGE_FILE = new URL("../../../dist/quickjs-image.bin", import.meta.url);
 
 let image: Promise<Image> | undefined;
 
@@ -99,11 +108,10 @@ function wasmPath(): string {
 }
 
 /**
- * Builds the image once per process: evaluating the guest runtime (zod included) takes QuickJS hundreds of
- * milliseconds, copying its result into a new instance a few. Each context runs setupContext as V8's do.
+ * Builds the image: evaluating the guest runtime (zod included) takes QuickJS most of a second, copying
+ * its result into a new instance a few milliseconds. Each context runs setupContext as V8's do.
  */
-async function buildImage(): Promise<Image> {
-  const compiled = new wasm.Module(readFileSync(wasmPath())) as WasmModule;
+async function buildImage(compiled: WasmModule, key: string): Promise<Image> {
   const pristine = new CappedMemory(256, MAX_PAGES);
   await instantiate(compiled, pristine);
   const template = new CappedMemory(256, MAX_PAGES);
@@ -125,7 +133,7 @@ async function buildImage(): Promise<Image> {
     }
   }
   // Nothing of the template is disposed: its instance is dropped whole, and its memory is the image.
-  const bytes = new Uint8Array(template.buffer).slice();
+  const bytes = new Uint8Array(template.buffer);
   const fresh = new Uint8Array(pristine.buffer);
   const filled: number[] = [];
   const cleared: number[] = [];
@@ -133,29 +141,95 @@ async function buildImage(): Promise<Image> {
     if (chunkFilled(bytes, offset)) filled.push(offset);
     else if (offset < fresh.length && chunkFilled(fresh, offset)) cleared.push(offset);
   }
+  const data = new Uint8Array(filled.length * CHUNK);
+  filled.forEach((offset, i) => {
+    data.set(bytes.subarray(offset, offset + CHUNK), i * CHUNK);
+  });
   return {
+    key,
     compiled,
     pages: bytes.length / PAGE,
-    bytes,
     filled,
     cleared,
+    data,
     runtime: (runtime as unknown as Pointed<"rt">).rt.value,
     contexts: [
       (contexts[0] as unknown as Pointed<"ctx">).ctx.value,
       (contexts[1] as unknown as Pointed<"ctx">).ctx.value,
     ],
-    usedBytes: filled.length * CHUNK,
   };
 }
 
-function loadImage(): Promise<Image> {
-  image ??= buildImage();
+/** The image file's content: a 4-byte length, the layout as JSON, then the chunks. */
+function encodeImage(img: Image): Uint8Array {
+  const layout: ImageLayout = {
+    key: img.key,
+    pages: img.pages,
+    filled: img.filled,
+    cleared: img.cleared,
+    runtime: img.runtime,
+    contexts: img.contexts,
+  };
+  const header = Buffer.from(JSON.stringify(layout), "utf8");
+  const out = Buffer.alloc(4 + header.length + img.data.length);
+  out.writeUInt32LE(header.length, 0);
+  header.copy(out, 4);
+  out.set(img.data, 4 + header.length);
+  return out;
+}
+
+/** The image in the file, if there is one and it was built from exactly this module and guest runtime. */
+function readImageFile(compiled: WasmModule, key: string): Image | undefined {
+  let file: Buffer;
+  try {
+    file = readFileSync(IMAGE_FILE);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw error;
+  }
+  const length = file.length >= 4 ? file.readUInt32LE(0) : 0;
+  let layout: ImageLayout;
+  try {
+    layout = JSON.parse(file.subarray(4, 4 + length).toString("utf8")) as ImageLayout;
+  } catch {
+    return undefined; // A torn or foreign file: built again in memory, as if absent.
+  }
+  const data = file.subarray(4 + length);
+  if (layout.key !== key || data.length !== layout.filled.length * CHUNK) return undefined;
+  return { ...layout, compiled, data: new Uint8Array(data) };
+}
+
+/** The compiled module, and the key of the image it and the current guest runtime make. */
+function compileEngine(): { compiled: WasmModule; key: string } {
+  const bytes = readFileSync(wasmPath());
+  const key = createHash("sha256").update(bytes).update("\0").update(preludeSource()).digest("hex");
+  return { compiled: new wasm.Module(bytes) as WasmModule, key };
+}
+
+async function loadImage(): Promise<Image> {
+  const { compiled, key } = compileEngine();
+  return readImageFile(compiled, key) ?? (await buildImage(compiled, key));
+}
+
+function theImage(): Promise<Image> {
+  image ??= loadImage();
   return image;
+}
+
+/** Builds the image and writes it where sandboxes look first (run by `npm run build`). */
+export async function writeImageFile(): Promise<number> {
+  const { compiled, key } = compileEngine();
+  const encoded = encodeImage(await buildImage(compiled, key));
+  // Written aside and renamed, so a process starting meanwhile reads the old file or the new, never half.
+  const temporary = new URL(`${IMAGE_FILE.href}.${process.pid}.tmp`);
+  writeFileSync(temporary, encoded);
+  renameSync(temporary, IMAGE_FILE);
+  return encoded.length;
 }
 
 /** Bytes of memory an idle sandbox holds at least (the image's filled chunks). */
 export async function imageUsedBytes(): Promise<number> {
-  return (await loadImage()).usedBytes;
+  return (await theImage()).data.length;
 }
 
 /**
@@ -163,11 +237,13 @@ export async function imageUsedBytes(): Promise<number> {
  * image counts; the module's memory starts at 16 MiB, so that is the floor of this cap).
  */
 export async function startEngine(memoryMb: number): Promise<Engine> {
-  const img = await loadImage();
+  const img = await theImage();
   const memory = new CappedMemory(img.pages, Math.ceil((memoryMb * 1024 * 1024) / PAGE));
   const module = await instantiate(img.compiled, memory);
   const target = new Uint8Array(memory.buffer);
-  for (const offset of img.filled) target.set(img.bytes.subarray(offset, offset + CHUNK), offset);
+  img.filled.forEach((offset, i) => {
+    target.set(img.data.subarray(i * CHUNK, (i + 1) * CHUNK), offset);
+  });
   for (const offset of img.cleared) target.fill(0, offset, offset + CHUNK);
   // quickjs-emscripten wraps only runtimes it created; for one that already lives in memory, its
   // constructor is reached through newRuntime with the pointer the image holds.
