@@ -1,5 +1,7 @@
 // The wasm backend through the host API: the example components with the same grants as the JS tools,
 // denials, imports refused before anything runs, limits (CPU, wall time, memory, output) and result checks.
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
@@ -370,5 +372,113 @@ describe("handle calls from WebAssembly text", () => {
     expect(error.code).toBe("CAPABILITY_DENIED");
     expect(error.message).toMatch(/"sleep" right is missing on handle "clock"/);
     await tool.dispose();
+  });
+});
+
+describe("each capability interface, called from WebAssembly text", () => {
+  /** If the result at `at` is an error, returns it as run's error (the record sits 4 bytes in). */
+  const check = (at: number) => `
+    (if (i32.load8_u (i32.const ${at})) (then
+      (i32.store8 (i32.const 32) (i32.const 1))
+      (i64.store (i32.const 36) (i64.load (i32.const ${at + 4})))
+      (i64.store (i32.const 44) (i64.load (i32.const ${at + 12})))
+      (return (i32.const 32))))`;
+  /** run's ok result: the string at (ptr, len) read from memory. */
+  const okFrom = (ptrAt: number, lenAt: number) => `
+    (i32.store8 (i32.const 32) (i32.const 0))
+    (i32.store (i32.const 36) (i32.load (i32.const ${ptrAt})))
+    (i32.store (i32.const 40) (i32.load (i32.const ${lenAt})))
+    (i32.const 32)`;
+
+  async function component(
+    name: string,
+    iface: string,
+    imports: string,
+    data: string,
+    body: string,
+    caps: object,
+  ) {
+    const wat = toolWat(definition(name, { capabilities: caps }), { wat: body }, `${imports}\n${data}`);
+    return writeComponent(dir, wat, {
+      world: name,
+      wit: witWithWorld(`world ${name} { include bare; import ${iface}; }`),
+    });
+  }
+
+  test("kv: set, then get the value back", async () => {
+    const path = await component(
+      "kvtool",
+      "kv",
+      `(import "warden:tool/kv@0.1.0" "[static]store.granted" (func $granted (param i32 i32 i32)))
+       (import "warden:tool/kv@0.1.0" "[method]store.set" (func $set (param i32 i32 i32 i32 i32 i32)))
+       (import "warden:tool/kv@0.1.0" "[method]store.get" (func $get (param i32 i32 i32 i32)))`,
+      `(data (i32.const 2048) "store") (data (i32.const 2064) "k") (data (i32.const 2080) "{\\"n\\":1}")`,
+      `(call $granted (i32.const 2048) (i32.const 5) (i32.const 64)) ${check(64)}
+       (call $set (i32.load (i32.const 68)) (i32.const 2064) (i32.const 1) (i32.const 2080) (i32.const 7) (i32.const 96)) ${check(96)}
+       (call $get (i32.load (i32.const 68)) (i32.const 2064) (i32.const 1) (i32.const 128)) ${check(128)}
+       ${okFrom(136, 140)}`,
+      { store: { type: "kv", rights: null } },
+    );
+    expect(await once(path, {}, { grants: { store: "kv" } })).toEqual({ n: 1 });
+    const denied = await failure(once(path, {}, { grants: { store: "kv:read" } }));
+    expect(denied.code).toBe("CAPABILITY_DENIED");
+    expect(denied.message).toMatch(/"write" right is missing on handle "store"/);
+  });
+
+  test("net: a GET to the granted origin, and one to another origin refused", async () => {
+    const server = createServer((_req, res) => res.end("hi"));
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const fetcher = (url: string) =>
+      component(
+        "nettool",
+        "net",
+        `(import "warden:tool/net@0.1.0" "[static]client.granted" (func $granted (param i32 i32 i32)))
+         (import "warden:tool/net@0.1.0" "[method]client.fetch"
+           (func $fetch (param i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32)))`,
+        `(data (i32.const 2048) "web") (data (i32.const 2064) "GET") (data (i32.const 2080) "${url}")
+         (data (i32.const 3000) "{\\"status\\":")`,
+        `(local $end i32)
+         (call $granted (i32.const 2048) (i32.const 3) (i32.const 64)) ${check(64)}
+         (call $fetch (i32.load (i32.const 68)) (i32.const 2080) (i32.const ${url.length})
+           (i32.const 2064) (i32.const 3) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0)
+           (i32.const 256)) ${check(256)}
+         (local.set $end (call $itoa (i32.load16_u (i32.const 260)) (i32.const 3010)))
+         (i32.store8 (local.get $end) (i32.const 125))
+         (i32.store (i32.const 200) (i32.const 3000))
+         (i32.store (i32.const 204) (i32.sub (i32.add (local.get $end) (i32.const 1)) (i32.const 3000)))
+         ${okFrom(200, 204)}`,
+        { web: { type: "net", rights: ["GET"] } },
+      );
+    try {
+      const grants = { web: `net:GET:${origin}` };
+      expect(await once(await fetcher(`${origin}/`), {}, { grants })).toEqual({ status: 200 });
+      const denied = await failure(once(await fetcher("http://169.254.169.254/latest"), {}, { grants }));
+      expect(denied.code).toBe("CAPABILITY_DENIED");
+      expect(denied.message).toMatch(/is not one of this handle's origins/);
+    } finally {
+      server.close();
+    }
+  });
+
+  test("log: a line reaches the host's log, as the tool's", async () => {
+    const lines: Array<{ level: string; message: string; owner: string }> = [];
+    const logged = createRuntime({ cwd: REPO, isolation: "in-process", log: (line) => lines.push(line) });
+    const path = await component(
+      "logtool",
+      "log",
+      `(import "warden:tool/log@0.1.0" "[static]logger.granted" (func $granted (param i32 i32 i32)))
+       (import "warden:tool/log@0.1.0" "[method]logger.write" (func $write (param i32 i32 i32 i32 i32)))`,
+      `(data (i32.const 2048) "log") (data (i32.const 2064) "hello from WAT") (data (i32.const 2096) "{}")`,
+      `(call $granted (i32.const 2048) (i32.const 3) (i32.const 64)) ${check(64)}
+       (call $write (i32.load (i32.const 68)) (i32.const 2) (i32.const 2064) (i32.const 14) (i32.const 96)) ${check(96)}
+       (i32.store (i32.const 200) (i32.const 2096)) (i32.store (i32.const 204) (i32.const 2))
+       ${okFrom(200, 204)}`,
+      { log: { type: "log", rights: null } },
+    );
+    const tool = await logged.loadTool(path, { grants: { log: "log" } });
+    expect(await tool.call({})).toEqual({});
+    expect(lines).toEqual([{ level: "warn", message: "hello from WAT", owner: "logtool" }]);
+    await logged.close();
   });
 });

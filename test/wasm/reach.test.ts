@@ -42,7 +42,7 @@ const WRITE_TRICKS: Array<{ name: string; input: Record<string, unknown> }> = [
 const NOT_APPLICABLE: Array<{ rows: string; why: string }> = [
   {
     rows: "net: every SSRF row",
-    why: "no example component imports warden:tool/net yet; a component's fetch would reach the same kernel op, whose checks the v8 table already covers",
+    why: "no example component imports warden:tool/net; a component's fetch reaches the same kernel op unchanged (backend.test.ts: allowed and refused by origin), whose resolution and redirect checks the v8 and quickjs tables cover",
   },
 ];
 

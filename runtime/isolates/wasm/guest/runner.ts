@@ -233,8 +233,8 @@ class Dir extends FsBase {
 const NetBase = resourceClass("net", (rights, origins) => ({ rights, origins }));
 class Client extends NetBase {
   fetch(req: { url: string; method: string; headers: Array<[string, string]>; body?: Uint8Array }) {
-    const headers: Record<string, string> = {};
-    for (const [name, value] of req.headers) headers[name] = value;
+    // fromEntries defines own properties: a header named "__proto__" stays a header.
+    const headers = Object.fromEntries(req.headers) as Record<string, string>;
     return mapped(this.op("fetch", { url: req.url, method: req.method, headers, body: req.body }), (r) => {
       const res = r as {
         status: number;
