@@ -36,7 +36,8 @@ Options:
   --cpu-ms N          CPU-time limit per call (default 2000)
   --memory-mb N       heap limit (default 64, at least 8)
   --output-kb N       largest output (default 1024)
-  --backend NAME      sandbox backend (default v8; a .wasm component runs on wasm)
+  --backend NAME      sandbox backend: v8 (default), V8 isolates; quickjs, the QuickJS interpreter inside
+                      WebAssembly (a second wall, no native addon, slower); wasm, for .wasm components
   --isolation MODE    cell (default): the sandbox runs in a supervised child process, so a crash or a
                       runaway builtin cannot take warden down; in-process: in warden's own process
   --state DIR         where kv data and the audit log are kept (default .warden)
@@ -50,5 +51,6 @@ Grant SPECs:
 
 Example:
   warden tool run examples/tools/read-file.ts --grant files=fs:read:examples/data --input '{"path":"hello.txt"}'
+  warden tool run examples/tools/read-file.ts --grant files=fs:read:examples/data --input '{"path":"hello.txt"}' --backend quickjs
   warden tool run tools-wasm/build/read-file.wasm --grant files=fs:read:examples/data --input '{"path":"hello.txt"}'
 `;
