@@ -120,7 +120,7 @@ describe("kv", () => {
     const error = await failure(kernel.invoke(sb, without, op, args));
     expect(error.code).toBe("CAPABILITY_DENIED");
     expect(error.denial?.right).toBe(right);
-    expect(sb.issued.get("CAPABILITY_DENIED")?.message).toContain("--grant without=kv:");
+    expect(sb.issued.get("CAPABILITY_DENIED")?.hint).toContain("--grant without=kv:");
     const only = await grant(sb, "only", `kv:${right}`);
     expect(await kernel.invoke(sb, only, op, args)).toEqual(result);
   });
@@ -576,7 +576,7 @@ describe("through real sandboxes", () => {
     expect(await two.call({})).toEqual({ value: null, keys: [], narrow: [] });
     const error = await failure(two.call({ write: "two" }));
     expect(error.code).toBe("CAPABILITY_DENIED");
-    expect(error.message).toContain("--grant store=kv:read,write,list");
+    expect((error as WardenError).hint).toContain("--grant store=kv:read,write,list");
     expect(await one.call({})).toEqual({ value: { from: "one" }, keys: ["key"], narrow: [] });
   });
 
