@@ -112,6 +112,68 @@ class Utf8Encoder {
 }
 
 /**
+ * The glue reads every string the component returns with TextDecoder. The guest runtime's one appends a
+ * character at a time (seconds for a megabyte); this one decodes into UTF-16 units and joins them in chunks.
+ * Same replacement rules as runtime/protocol/utf8.ts: a malformed sequence becomes one U+FFFD.
+ */
+class Utf8Decoder {
+  readonly encoding = "utf-8";
+  decode(input?: Uint8Array | ArrayBuffer): string {
+    if (input === undefined) return "";
+    const bytes = input instanceof Uint8Array ? input : new Uint8Array(input);
+    const units = new Uint16Array(bytes.length);
+    let n = 0;
+    let i = 0;
+    while (i < bytes.length) {
+      const b = bytes[i]!;
+      if (b < 0x80) {
+        units[n++] = b;
+        i++;
+        continue;
+      }
+      let need = 0;
+      let c = 0xfffd;
+      if (b >= 0xc2 && b < 0xe0) {
+        need = 1;
+        c = b & 31;
+      } else if (b >= 0xe0 && b < 0xf0) {
+        need = 2;
+        c = b & 15;
+      } else if (b >= 0xf0 && b < 0xf5) {
+        need = 3;
+        c = b & 7;
+      }
+      let j = 1;
+      for (; j <= need; j++) {
+        const next = bytes[i + j];
+        if (next === undefined || (next & 0xc0) !== 0x80) break;
+        c = (c << 6) | (next & 63);
+      }
+      if (
+        need === 0 ||
+        j <= need ||
+        (need === 2 && (c < 0x800 || (c >= 0xd800 && c <= 0xdfff))) ||
+        (need === 3 && (c < 0x10000 || c > 0x10ffff))
+      ) {
+        units[n++] = 0xfffd;
+        i += Math.max(1, j);
+        continue;
+      }
+      if (c >= 0x10000) {
+        units[n++] = 0xd800 + ((c - 0x10000) >> 10);
+        units[n++] = 0xdc00 + ((c - 0x10000) & 0x3ff);
+      } else units[n++] = c;
+      i += need + 1;
+    }
+    let out = "";
+    for (let k = 0; k < n; k += 8192) {
+      out += String.fromCharCode.apply(null, units.subarray(k, Math.min(n, k + 8192)) as unknown as number[]);
+    }
+    return out;
+  }
+}
+
+/**
  * What could allocate memory outside the isolate's heap is removed: every WebAssembly constructor (also
  * as the `constructor` of the memories and tables the glue handles) and in-place buffer growth. What is
  * left is what the glue needs: error types and globals.
@@ -131,6 +193,7 @@ function lockDown(): void {
     delete (SharedArrayBuffer.prototype as unknown as Record<string, unknown>).grow;
   }
   scope.TextEncoder = Utf8Encoder;
+  scope.TextDecoder = Utf8Decoder;
   // The glue logs on some error paths; there is nowhere for it to go.
   const quiet = () => undefined;
   scope.console = Object.freeze({ log: quiet, debug: quiet, info: quiet, warn: quiet, error: quiet });
