@@ -1,6 +1,7 @@
 // The CLI's command table: each command lives in its own file and is registered here, once.
 import { AUDIT_QUERY_HELP, AUDIT_TAIL_HELP, auditQuery, auditTail } from "./audit-read.ts";
 import { AUDIT_VERIFY_HELP, auditVerify } from "./audit-verify.ts";
+import { CELLS_HELP, cellsCommand } from "./cells.ts";
 import { TOOL_RUN_HELP } from "./help.ts";
 import { toolRun } from "./tool-run.ts";
 
@@ -42,5 +43,11 @@ export const COMMANDS: readonly Command[] = [
     summary: "print audit records matching --tool, --decision, --event, --session, --since",
     help: AUDIT_QUERY_HELP,
     run: auditQuery,
+  },
+  {
+    path: ["cells"],
+    summary: "report how sandboxes are isolated here (each OS layer, on or off and why); check a cell starts",
+    help: CELLS_HELP,
+    run: cellsCommand,
   },
 ];
