@@ -73,6 +73,15 @@ describe("read-file.wasm answers as examples/tools/read-file.ts does", () => {
     await wasm.dispose();
   });
 
+  test("text that is not ASCII crosses both ways intact", async () => {
+    const text = "héllo wörld — 😀 中文 \u{10ffff}\n";
+    const { writeFileSync } = await import("node:fs");
+    writeFileSync(join(dir, "utf8.txt"), text);
+    expect(await once(READ_FILE, { path: "utf8.txt" }, { grants: { files: `fs:read:${dir}` } })).toEqual({
+      text,
+    });
+  });
+
   test("the input is checked against the component's input schema before it runs", async () => {
     expect(await failure(once(READ_FILE, { path: 3 }, { grants }))).toMatchObject({
       code: "INVALID_INPUT",
