@@ -121,6 +121,15 @@ describe("placement", () => {
     expect(cellOf(r, file).sandboxes).toBe(2);
   });
 
+  test("QuickJS runs in a cell too: a cell finds an engine by its name", async () => {
+    const dir = tempDir();
+    const r = runtime({ cwd: dir });
+    const file = writeTool(dir, { run: "return 'from quickjs';" });
+    const tool = await r.loadTool(file, { backend: "quickjs:cell" });
+    expect(await tool.call({})).toBe("from quickjs");
+    expect(cellOf(r, file).sandboxes).toBe(1);
+  });
+
   test("a misnamed isolation or a backend that cannot run in a cell is a USAGE error that says what to do", async () => {
     const dir = tempDir();
     const custom: Backend = { name: "custom", create: () => Promise.reject(new Error("unused")) };
