@@ -3,6 +3,11 @@ import { AUDIT_QUERY_HELP, AUDIT_TAIL_HELP, auditQuery, auditTail } from "./audi
 import { AUDIT_VERIFY_HELP, auditVerify } from "./audit-verify.ts";
 import { CELLS_HELP, cellsCommand } from "./cells.ts";
 import { TOOL_RUN_HELP } from "./help.ts";
+import { POLICY_CHECK_HELP, POLICY_EXPLAIN_HELP, policyCheck, policyExplain } from "./policy-check.ts";
+import { POLICY_DIFF_HELP, policyDiff } from "./policy-diff.ts";
+import { POLICY_PIN_HELP, policyPin } from "./policy-pin.ts";
+import { TOOL_RUN_POLICY_HELP } from "./policy-run.ts";
+import { POLICY_TEST_HELP, policyTest } from "./policy-test.ts";
 import { toolRun } from "./tool-run.ts";
 
 export interface CliIo {
@@ -23,8 +28,38 @@ export const COMMANDS: readonly Command[] = [
   {
     path: ["tool", "run"],
     summary: "run a tool once with the grants and limits you give it (--grant NAME=SPEC gives it a handle)",
-    help: TOOL_RUN_HELP,
+    help: `${TOOL_RUN_HELP}${TOOL_RUN_POLICY_HELP}`,
     run: toolRun,
+  },
+  {
+    path: ["policy", "check"],
+    summary: "check a policy file: valid or not, every problem with its line and field",
+    help: POLICY_CHECK_HELP,
+    run: policyCheck,
+  },
+  {
+    path: ["policy", "explain"],
+    summary: "say in plain words what each tool may and may not do under a policy",
+    help: POLICY_EXPLAIN_HELP,
+    run: policyExplain,
+  },
+  {
+    path: ["policy", "test"],
+    summary: "check a table of cases (tool, handle, op, args, allow|deny) against a policy, running nothing",
+    help: POLICY_TEST_HELP,
+    run: policyTest,
+  },
+  {
+    path: ["policy", "diff"],
+    summary: "what a new version of a policy grants or takes away",
+    help: POLICY_DIFF_HELP,
+    run: policyDiff,
+  },
+  {
+    path: ["policy", "pin"],
+    summary: "write a digest of each tool's definition and code into a policy",
+    help: POLICY_PIN_HELP,
+    run: policyPin,
   },
   {
     path: ["audit", "verify"],

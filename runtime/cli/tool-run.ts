@@ -7,6 +7,7 @@ import { WardenError } from "../errors.ts";
 import type { Limits } from "../isolates/types.ts";
 import { createRuntime } from "../runtime.ts";
 import type { CliIo } from "./commands.ts";
+import { toolRunUnderPolicy } from "./policy-run.ts";
 
 const LIMIT_FLAGS: Record<string, keyof Limits> = {
   "timeout-ms": "timeoutMs",
@@ -30,6 +31,7 @@ export async function toolRun(argv: string[], io: CliIo): Promise<void> {
       backend: { type: "string", default: "v8" },
       isolation: { type: "string", default: "cell" },
       state: { type: "string", default: ".warden" },
+      policy: { type: "string" },
     },
   });
   if (positionals.length !== 1) {
@@ -55,6 +57,14 @@ export async function toolRun(argv: string[], io: CliIo): Promise<void> {
     limits[key] = Number(raw);
   }
   const input = parseInput(values.input);
+  if (values.policy !== undefined) {
+    // Under a policy the positional is the tool's name in it, and the policy alone says what it gets.
+    return toolRunUnderPolicy(
+      argv,
+      { policy: values.policy, name: positionals[0]!, state: values.state, input },
+      io,
+    );
+  }
   const isolation = values.isolation;
   if (!(ISOLATIONS as readonly string[]).includes(isolation))
     throw new WardenError("USAGE", `--isolation takes ${ISOLATIONS.join(" or ")}, got "${isolation}"`);

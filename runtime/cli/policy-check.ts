@@ -1,0 +1,88 @@
+// `warden policy check` and `warden policy explain`: is a policy valid, and what it lets each tool do, in words.
+import { parseArgs } from "node:util";
+import { WardenError } from "../errors.ts";
+import { loadPolicy } from "../policy/compile.ts";
+import { explainPolicy } from "../policy/explain.ts";
+import { policyEnv } from "../policy/run.ts";
+import { createRuntime, type Runtime } from "../runtime.ts";
+import type { CliIo } from "./commands.ts";
+
+export const POLICY_CHECK_HELP = `warden policy check: check a policy file; every problem is listed with its line and field.
+
+Usage:
+  warden policy check FILE
+
+Exit code 0 when the policy is valid; 1 (POLICY_INVALID) when it is not.
+
+Example:
+  warden policy check policies/examples/docs/policy.yaml
+`;
+
+export const POLICY_EXPLAIN_HELP = `warden policy explain: say in plain words what each tool may do under a policy, and what it may not.
+
+Usage:
+  warden policy explain FILE [--tool NAME]
+
+Options:
+  --tool NAME   only this tool
+
+Example:
+  warden policy explain policies/examples/web/policy.yaml
+`;
+
+/** A runtime used only for its kinds and backends: in memory, never given a tool to run. */
+export async function withRuntime<T>(fn: (runtime: Runtime) => Promise<T> | T): Promise<T> {
+  const runtime = createRuntime();
+  try {
+    return await fn(runtime);
+  } finally {
+    await runtime.close();
+  }
+}
+
+function oneFile(command: string, positionals: string[], what = "FILE"): string {
+  if (positionals.length !== 1) {
+    throw new WardenError(
+      "USAGE",
+      `warden policy ${command} takes one ${what}, got ${positionals.length}; see --help`,
+    );
+  }
+  return positionals[0]!;
+}
+
+export async function policyCheck(argv: string[], io: CliIo): Promise<void> {
+  const { positionals } = parseArgs({ args: argv, allowPositionals: true, strict: true, options: {} });
+  const file = oneFile("check", positionals);
+  await withRuntime((runtime) => {
+    try {
+      const policy = loadPolicy(file, policyEnv(runtime));
+      const names = [...policy.tools.keys()];
+      io.stdout(
+        `${file}: valid; ${names.length} tool${names.length === 1 ? "" : "s"}${names.length ? ` (${names.join(", ")})` : ""}\n`,
+      );
+    } catch (error) {
+      if (error instanceof WardenError && error.code === "POLICY_INVALID") io.stdout(`${error.message}\n`);
+      throw error;
+    }
+  });
+}
+
+export async function policyExplain(argv: string[], io: CliIo): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: { tool: { type: "string" } },
+  });
+  const file = oneFile("explain", positionals);
+  await withRuntime((runtime) => {
+    const policy = loadPolicy(file, policyEnv(runtime));
+    if (values.tool !== undefined && !policy.tools.has(values.tool)) {
+      throw new WardenError(
+        "USAGE",
+        `${file} names no tool "${values.tool}", so it would not run under it; it names: ${[...policy.tools.keys()].join(", ") || "none"}`,
+      );
+    }
+    io.stdout(explainPolicy(policy, values.tool));
+  });
+}

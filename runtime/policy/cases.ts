@@ -1,0 +1,83 @@
+// Policy test tables: cases of (tool, handle, op, args) with the decision expected, checked without running tools.
+import { resolve } from "node:path";
+import { z } from "zod";
+import type { CompiledPolicy } from "./compile.ts";
+import { type CallDecision, decide } from "./decide.ts";
+import { readDocument } from "./document.ts";
+import { invalid } from "./problems.ts";
+
+const caseSchema = z.strictObject(
+  {
+    tool: z.string().min(1),
+    handle: z.string().min(1),
+    op: z.string().min(1),
+    args: z.record(z.string(), z.unknown()).default({}),
+    expect: z.enum(["allow", "deny"], { error: () => "expect is allow or deny" }),
+    why: z.string().optional(),
+  },
+  {
+    error: (issue) =>
+      issue.code === "unrecognized_keys"
+        ? "in a case; valid fields: tool, handle, op, args, expect, why"
+        : undefined,
+  },
+);
+
+const casesSchema = z.array(caseSchema).min(1, "a cases file is a list of at least one case");
+
+export type PolicyCase = z.infer<typeof caseSchema>;
+
+export interface CaseResult {
+  case: PolicyCase;
+  /** Where the case is: `file:line`. */
+  at: string;
+  decision: CallDecision;
+  pass: boolean;
+}
+
+/** The decision for one case under a compiled policy: a tool or handle the policy does not name is denied. */
+export function decideCase(
+  policy: CompiledPolicy,
+  c: Pick<PolicyCase, "tool" | "handle" | "op" | "args">,
+): CallDecision {
+  const tool = policy.tools.get(c.tool);
+  if (!tool) {
+    return {
+      allow: false,
+      code: "CAPABILITY_DENIED",
+      reason: `the policy does not name tool "${c.tool}", so it does not run`,
+    };
+  }
+  const grant = tool.grants.find((g) => g.handle === c.handle);
+  if (!grant) {
+    return {
+      allow: false,
+      code: "CAPABILITY_DENIED",
+      reason: `tool "${c.tool}" gets no handle "${c.handle}" under this policy${tool.grants.length ? ` (it gets: ${tool.grants.map((g) => g.handle).join(", ")})` : ""}`,
+    };
+  }
+  return decide(grant.kind, grant.grant, c.handle, c.op, c.args);
+}
+
+/** Reads a cases file (POLICY_INVALID listing every problem) and checks each case against the policy. */
+export function runCases(policy: CompiledPolicy, file: string, cwd = process.cwd()): CaseResult[] {
+  const read = readDocument(resolve(cwd, file), file, casesSchema);
+  if (!read.data) throw invalid(file, read.problems, "cases file");
+  return read.data.map((c, i) => {
+    const decision = decideCase(policy, c);
+    return {
+      case: c,
+      at: `${file}:${read.locator.lineOf([i])}`,
+      decision,
+      pass: decision.allow === (c.expect === "allow"),
+    };
+  });
+}
+
+/** One line per case: `ok` or `FAIL`, where, what, and what was decided and why. */
+export function formatResult(r: CaseResult): string {
+  const what = `${r.case.tool} ${r.case.handle}.${r.case.op} ${JSON.stringify(r.case.args)}`;
+  const got = r.decision.allow ? "allow" : "deny";
+  if (r.pass) return `ok    ${r.at}  ${what} -> ${got}`;
+  return `FAIL  ${r.at}  ${what} -> expected ${r.case.expect}, got ${got}: ${r.decision.reason}`;
+}

@@ -1,0 +1,109 @@
+// `policy diff`: what a change to a policy grants and what it takes away, per tool and handle, in words.
+import type { CompiledGrant, CompiledPolicy, CompiledTool } from "./compile.ts";
+import { describeLimits, list } from "./explain.ts";
+
+export interface Change {
+  tool: string;
+  /** "+" grants more, "-" takes away, "~" neither (a source or pin change). */
+  sign: "+" | "-" | "~";
+  text: string;
+}
+
+function scopeSpec(g: CompiledGrant): string {
+  return g.kind.formatSpec({ ...g.grant, rights: [] });
+}
+
+function diffGrant(tool: string, before: CompiledGrant, after: CompiledGrant, out: Change[]): void {
+  const h = `${before.handle} (${after.kind.kind})`;
+  if (before.kind.kind !== after.kind.kind) {
+    out.push({ tool, sign: "-", text: `${before.handle} no longer ${before.kind.describe(before.grant)}` });
+    out.push({
+      tool,
+      sign: "+",
+      text: `${after.handle} is now ${after.kind.kind}: ${after.kind.describe(after.grant)}`,
+    });
+    return;
+  }
+  const added = after.grant.rights.filter((r) => !before.grant.rights.includes(r));
+  const removed = before.grant.rights.filter((r) => !after.grant.rights.includes(r));
+  if (added.length) out.push({ tool, sign: "+", text: `${h} gains ${list(added)}` });
+  if (removed.length) out.push({ tool, sign: "-", text: `${h} loses ${list(removed)}` });
+  const scopeA = before.grant.scope as { origins?: string[] };
+  const scopeB = after.grant.scope as { origins?: string[] };
+  if (after.kind.kind === "net" && scopeA.origins && scopeB.origins) {
+    const more = scopeB.origins.filter((o) => !scopeA.origins!.includes(o));
+    const fewer = scopeA.origins.filter((o) => !scopeB.origins!.includes(o));
+    if (more.length) out.push({ tool, sign: "+", text: `${h} may now reach ${list(more)}` });
+    if (fewer.length) out.push({ tool, sign: "-", text: `${h} may no longer reach ${list(fewer)}` });
+  } else if (scopeSpec(before) !== scopeSpec(after)) {
+    // A different directory or store is neither wider nor narrower in general: show both.
+    out.push({ tool, sign: "+", text: `${h} now: ${after.kind.describe(after.grant)}` });
+    out.push({ tool, sign: "-", text: `${h} before: ${before.kind.describe(before.grant)}` });
+  }
+}
+
+function diffTool(before: CompiledTool, after: CompiledTool, out: Change[]): void {
+  const tool = after.name;
+  for (const b of before.grants) {
+    const a = after.grants.find((g) => g.handle === b.handle);
+    if (!a)
+      out.push({
+        tool,
+        sign: "-",
+        text: `loses handle ${b.handle} (${b.kind.kind}): ${b.kind.describe(b.grant)}`,
+      });
+    else diffGrant(tool, b, a, out);
+  }
+  for (const a of after.grants) {
+    if (!before.grants.some((g) => g.handle === a.handle)) {
+      out.push({
+        tool,
+        sign: "+",
+        text: `gains handle ${a.handle} (${a.kind.kind}): ${a.kind.describe(a.grant)}`,
+      });
+    }
+  }
+  for (const key of ["timeoutMs", "cpuMs", "memoryMb", "outputKb"] as const) {
+    const [x, y] = [before.limits[key], after.limits[key]];
+    if (x !== y) out.push({ tool, sign: y > x ? "+" : "-", text: `${key} ${x} -> ${y}` });
+  }
+  if (before.source !== after.source)
+    out.push({ tool, sign: "~", text: `source ${before.sourceShown} -> ${after.sourceShown}` });
+  if ((before.backend ?? "default") !== (after.backend ?? "default")) {
+    out.push({
+      tool,
+      sign: "~",
+      text: `backend ${before.backend ?? "default"} -> ${after.backend ?? "default"}`,
+    });
+  }
+  if (before.digest !== after.digest) {
+    const text = after.digest
+      ? `pinned to ${after.digest.slice(0, 19)}…`
+      : "no longer pinned: whatever code is at its source runs";
+    out.push({ tool, sign: after.digest ? "~" : "+", text });
+  }
+}
+
+export function diffPolicies(before: CompiledPolicy, after: CompiledPolicy): Change[] {
+  const out: Change[] = [];
+  for (const [name, b] of before.tools) {
+    const a = after.tools.get(name);
+    if (!a) out.push({ tool: name, sign: "-", text: "no longer runs under this policy (removed)" });
+    else diffTool(b, a, out);
+  }
+  for (const [name, a] of after.tools) {
+    if (before.tools.has(name)) continue;
+    const handles = a.grants.map((g) => `${g.handle} (${g.kind.kind}): ${g.kind.describe(g.grant)}`);
+    out.push({
+      tool: name,
+      sign: "+",
+      text: `now runs (added)${handles.length ? `, with ${handles.join("; ")}` : ", with no handles"}; limits ${describeLimits(a.limits)}`,
+    });
+  }
+  return out;
+}
+
+export function formatChanges(changes: Change[]): string {
+  if (changes.length === 0) return "no change in what any tool may do\n";
+  return `${changes.map((c) => `${c.sign} ${c.tool}: ${c.text}`).join("\n")}\n`;
+}

@@ -1,0 +1,61 @@
+// Reading a YAML or JSON document for a schema: every syntax and schema problem, each at its line.
+import { readFileSync } from "node:fs";
+import { LineCounter, parseDocument } from "yaml";
+import type { z } from "zod";
+import { WardenError } from "../errors.ts";
+import { Locator, type Problem } from "./problems.ts";
+
+export interface ReadDocument<T> {
+  /** The file's text, as read. */
+  text: string;
+  locator: Locator;
+  /** Present when the document parsed and matched the schema. */
+  data: T | undefined;
+  /** The document as plain data when it parsed, matching the schema or not. */
+  raw: unknown;
+  problems: Problem[];
+}
+
+/** Reads `file` (shown to people as `shown`) and parses it with `schema`, collecting problems instead of stopping at the first. */
+export function readDocument<T>(file: string, shown: string, schema: z.ZodType<T>): ReadDocument<T> {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch {
+    throw new WardenError("USAGE", `cannot read ${shown}; check the path`);
+  }
+  const lines = new LineCounter();
+  // JSON is YAML 1.2 too, so one parser serves both and both get line numbers.
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const locator = new Locator(shown, doc, lines);
+  const problems: Problem[] = doc.errors.map((error) => {
+    const pos = lines.linePos(error.pos[0]);
+    return { file: shown, line: pos.line, column: pos.col, path: "", message: error.message.split("\n")[0]! };
+  });
+  if (problems.length > 0) return { text, locator, data: undefined, raw: undefined, problems };
+  const raw: unknown = doc.toJS({ maxAliasCount: 100 });
+  const parsed = schema.safeParse(raw);
+  if (parsed.success) return { text, locator, data: parsed.data, raw, problems };
+  for (const issue of parsed.error.issues) {
+    const path = issue.path.filter((seg): seg is string | number => typeof seg !== "symbol");
+    if (issue.code === "unrecognized_keys") {
+      for (const key of issue.keys) {
+        problems.push(locator.problem(path, `unknown field ${JSON.stringify(key)} ${issue.message}`, key));
+      }
+    } else if (issue.code === "invalid_type" && path.length > 0 && valueAt(raw, path) === undefined) {
+      problems.push(locator.problem(path, `required field ${JSON.stringify(path.at(-1))} is missing`));
+    } else {
+      problems.push(locator.problem(path, issue.message));
+    }
+  }
+  return { text, locator, data: undefined, raw, problems };
+}
+
+function valueAt(data: unknown, path: readonly (string | number)[]): unknown {
+  let at: unknown = data;
+  for (const seg of path) {
+    if (typeof at !== "object" || at === null) return undefined;
+    at = (at as Record<string | number, unknown>)[seg];
+  }
+  return at;
+}

@@ -1,0 +1,84 @@
+// Loading a tool under a policy: by its policy name, with exactly its grants and limits, refused if its pin fails.
+
+import { WardenError } from "../errors.ts";
+import type { Runtime } from "../runtime.ts";
+import type { Tool } from "../tool.ts";
+import { type CompiledPolicy, loadPolicy, type PolicyEnv } from "./compile.ts";
+import { checkPin, pinOf } from "./digest.ts";
+
+/** What a runtime offers policy compilation: its kinds and its backends. */
+export function policyEnv(runtime: Runtime): PolicyEnv {
+  return { kindOf: (name) => runtime.kernel.kind(name), hasBackend: (name) => runtime.hasBackend(name) };
+}
+
+/** Loads and compiles a policy against a runtime's kinds; records the load in the audit log. */
+export function loadPolicyFor(runtime: Runtime, file: string, cwd = process.cwd()): CompiledPolicy {
+  const policy = loadPolicy(file, policyEnv(runtime), cwd);
+  runtime.kernel.audit.record({
+    event: "policy",
+    tool: "*",
+    sandbox: "-",
+    summary: `loaded ${file} sha256:${policy.sha256} (${policy.tools.size} tools)`,
+    decision: "allow",
+  });
+  return policy;
+}
+
+/** The tool the policy names `name`, loaded with its grants and limits. A tool the policy does not name does not run. */
+export async function loadToolUnderPolicy(
+  runtime: Runtime,
+  policy: CompiledPolicy,
+  name: string,
+): Promise<Tool> {
+  const entry = policy.tools.get(name);
+  if (!entry) {
+    const names = [...policy.tools.keys()];
+    runtime.kernel.audit.record({
+      event: "policy",
+      tool: name,
+      sandbox: "-",
+      summary: `${policy.file} does not name this tool`,
+      decision: "deny",
+      code: "CAPABILITY_DENIED",
+    });
+    throw new WardenError(
+      "CAPABILITY_DENIED",
+      `${policy.file} does not name a tool "${name}", so it does not run under it; ${names.length ? `it names: ${names.join(", ")}` : "it names no tools"}`,
+    );
+  }
+  const grants = Object.fromEntries(entry.grants.map((g) => [g.handle, g.spec]));
+  return runtime.loadTool(entry.source, {
+    grants,
+    limits: entry.limits,
+    backend: entry.backend,
+    verify: ({ definition, code }) => {
+      const refuse = (error: WardenError): never => {
+        runtime.kernel.audit.record({
+          event: "policy",
+          tool: name,
+          sandbox: "-",
+          summary: `${policy.file} ${entry.sourceShown}`,
+          decision: "deny",
+          code: error.code,
+          reason: error.message,
+        });
+        throw error;
+      };
+      if (definition.name !== name) {
+        refuse(
+          new WardenError(
+            "POLICY_INVALID",
+            `${policy.file} names this tool "${name}", but ${entry.sourceShown} defines itself as "${definition.name}"; a policy names each tool by its defineTool name`,
+          ),
+        );
+      }
+      if (entry.digest === undefined) return;
+      try {
+        checkPin(name, policy.file, { digest: entry.digest, parts: entry.parts }, pinOf(definition, code));
+      } catch (error) {
+        if (error instanceof WardenError) refuse(error);
+        throw error;
+      }
+    },
+  });
+}

@@ -1,0 +1,191 @@
+// The policy file's schema: every field Warden enforces, nothing it would not (unknown fields are errors).
+import { z } from "zod";
+import { createClockKind } from "../capabilities/clock/index.ts";
+import { fsKind } from "../capabilities/fs/index.ts";
+import { createKvKind } from "../capabilities/kv/index.ts";
+import { MemoryKvStore } from "../capabilities/kv/store.ts";
+import { createLogKind } from "../capabilities/log/index.ts";
+import { createNetKind } from "../capabilities/net/index.ts";
+
+/** The policy format this build reads. A file says which one it is written in, so a future format is refused, not misread. */
+export const POLICY_VERSION = 1;
+
+// The rights each kind knows, taken from the kinds themselves so the schema cannot drift from the gate.
+const RIGHTS = {
+  fs: fsKind.rights,
+  net: createNetKind().rights,
+  kv: createKvKind(new MemoryKvStore()).rights,
+  clock: createClockKind().rights,
+  log: createLogKind(() => undefined).rights,
+};
+export const GRANT_KINDS = ["fs", "net", "kv", "clock", "log"] as const;
+export type GrantKindName = (typeof GRANT_KINDS)[number];
+export const CLOCK_RESOLUTIONS = ["1ms", "100ms", "1s"] as const;
+
+/** An object that refuses unknown fields, naming the ones that are valid there (readDocument names the field). */
+function strict<T extends z.ZodRawShape>(shape: T, what: string) {
+  const valid = Object.keys(shape).join(", ");
+  return z.strictObject(shape, {
+    error: (issue) => (issue.code === "unrecognized_keys" ? `in ${what}; valid fields: ${valid}` : undefined),
+  });
+}
+
+function rightsOf(kind: GrantKindName, label = "rights") {
+  const known = RIGHTS[kind] as readonly [string, ...string[]];
+  return z
+    .array(
+      z.enum(known, {
+        error: (issue) =>
+          `${JSON.stringify(issue.input)} is not one of the ${kind} ${label}: ${known.join(", ")}`,
+      }),
+    )
+    .min(1, `name at least one; valid ${label}: ${known.join(", ")}`)
+    .refine((list) => new Set(list).size === list.length, "lists a right twice");
+}
+
+const fsGrant = strict(
+  {
+    root: z.string().min(1).describe("The directory granted, relative to the policy file (or absolute)."),
+    rights: rightsOf("fs").describe("read, write (change a file), create, delete, list."),
+  },
+  "an fs grant",
+);
+
+const netGrant = strict(
+  {
+    origins: z
+      .array(z.string().min(1))
+      .min(1, "name at least one origin, e.g. https://api.example.com")
+      .describe("Exact origins, scheme://host[:port]: no wildcards, paths, ranges or credentials."),
+    methods: rightsOf("net", "methods").describe("HTTP methods allowed."),
+  },
+  "a net grant",
+);
+
+const kvGrant = strict(
+  {
+    rights: rightsOf("kv").optional().describe("Default: all of read, write, delete, list."),
+    shared: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]{1,64}$/, "a store name is 1-64 letters, digits, '.', '_' or '-'")
+      .optional()
+      .describe(
+        "A named store shared on purpose by every tool granted it; default: the tool's private store.",
+      ),
+  },
+  "a kv grant",
+);
+
+const clockGrant = strict(
+  {
+    rights: rightsOf("clock").optional().describe("Default: read and sleep."),
+    resolution: z
+      .enum(CLOCK_RESOLUTIONS, { error: () => `valid resolutions: ${CLOCK_RESOLUTIONS.join(", ")}` })
+      .optional()
+      .describe("Readings are rounded to this; default 100ms."),
+  },
+  "a clock grant",
+);
+
+const logGrant = strict({ rights: rightsOf("log").optional() }, "a log grant");
+
+/** One handle: exactly one kind, e.g. `{ fs: { root: ./data, rights: [read] } }`. */
+export const grantSchema = strict(
+  {
+    fs: fsGrant.optional(),
+    net: netGrant.optional(),
+    kv: kvGrant.optional(),
+    clock: clockGrant.optional(),
+    log: logGrant.optional(),
+  },
+  "a grant (a grant is one of fs, net, kv, clock, log)",
+)
+  .refine((grant) => Object.keys(grant).length === 1, {
+    error: `a grant names exactly one kind: one of ${GRANT_KINDS.join(", ")}`,
+  })
+  .meta({ minProperties: 1, maxProperties: 1 });
+
+const limitsSchema = strict(
+  {
+    timeoutMs: z.int().min(1).max(3_600_000).optional().describe("Wall time per call, ms (default 10000)."),
+    cpuMs: z.int().min(1).max(3_600_000).optional().describe("CPU time per call, ms (default 2000)."),
+    memoryMb: z.int().min(8).max(16_384).optional().describe("Heap, MiB (default 64)."),
+    outputKb: z.int().min(1).max(1_048_576).optional().describe("Largest output, KiB (default 1024)."),
+  },
+  "limits",
+);
+
+export const PIN_PARTS = [
+  "name",
+  "description",
+  "inputSchema",
+  "outputSchema",
+  "capabilities",
+  "code",
+] as const;
+export type PinPart = (typeof PIN_PARTS)[number];
+
+export const toolSchema = strict(
+  {
+    source: z
+      .string()
+      .min(1)
+      .describe("The tool module (.js, .mjs, .ts, .mts, .wasm), relative to the policy file."),
+    digest: z
+      .string()
+      .regex(
+        /^sha256:[0-9a-f]{64}$/,
+        "a digest is sha256: and 64 lowercase hex digits; write it with warden policy pin",
+      )
+      .optional()
+      .describe("Pins the tool's definition and code; written by `warden policy pin`."),
+    parts: strict(
+      Object.fromEntries(PIN_PARTS.map((part) => [part, z.string().regex(/^[0-9a-f]{16}$/)])) as Record<
+        PinPart,
+        z.ZodString
+      >,
+      "parts",
+    )
+      .optional()
+      .describe("Short hashes of each pinned part, so a refusal can say what changed; written with digest."),
+    backend: z.string().min(1).optional().describe("The sandbox backend (default: v8, or wasm for .wasm)."),
+    limits: limitsSchema.optional(),
+    grants: z
+      .record(
+        z.string().regex(/^[A-Za-z_$][A-Za-z0-9_$]{0,63}$/, "a handle name is a JavaScript identifier"),
+        grantSchema,
+      )
+      .default({})
+      .describe("Handles by the capability names the tool declares."),
+  },
+  "a tool",
+).refine((tool) => tool.parts === undefined || tool.digest !== undefined, {
+  error: "parts is written together with digest; run warden policy pin",
+  path: ["parts"],
+});
+
+export const policySchema = strict(
+  {
+    $schema: z.string().optional().describe("Where editors find this schema."),
+    version: z.literal(POLICY_VERSION, { error: () => `version must be ${POLICY_VERSION}` }),
+    tools: z
+      .record(
+        z
+          .string()
+          .regex(
+            /^[A-Za-z][A-Za-z0-9_-]{0,63}$/,
+            "a tool name is what its defineTool says: a letter, then letters, digits, - or _",
+          ),
+        toolSchema,
+      )
+      .describe("Tools by their defineTool name. A tool not listed does not run under this policy."),
+  },
+  "a policy (a policy has version and tools)",
+).meta({
+  title: "Warden capability policy",
+  description: "Deny by default: a tool gets only the handles listed.",
+});
+
+export type PolicyDocument = z.infer<typeof policySchema>;
+export type ToolEntry = PolicyDocument["tools"][string];
+export type GrantEntry = ToolEntry["grants"][string];

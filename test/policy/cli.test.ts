@@ -1,0 +1,292 @@
+// The policy commands end to end: check, explain, test, diff, pin, and tool run --policy with its audit trail.
+import { spawn } from "node:child_process";
+import { cpSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { beforeAll, describe, expect, test } from "vitest";
+import { tempDir } from "../support/tools.ts";
+
+const REPO = fileURLToPath(new URL("../..", import.meta.url));
+const CLI = join(REPO, "runtime/cli/main.ts");
+const DOCS = "policies/examples/docs/policy.yaml";
+
+interface Result {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  error: { code: string; message: string } | undefined;
+}
+
+function warden(args: string[], cwd = REPO): Promise<Result> {
+  const env = { ...process.env };
+  delete env.NODE_OPTIONS;
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (s: string) => {
+      stdout += s;
+    });
+    child.stderr.setEncoding("utf8").on("data", (s: string) => {
+      stderr += s;
+    });
+    child.on("error", reject);
+    child.on("close", (code) => {
+      const last = stderr.trim().split("\n").at(-1) ?? "";
+      let error: Result["error"];
+      try {
+        error = (JSON.parse(last) as { error: Result["error"] }).error;
+      } catch {
+        error = undefined;
+      }
+      resolve({ code, stdout, stderr, error });
+    });
+  });
+}
+
+/** A copy of an example, so a test can pin, edit and run it without touching the repository. */
+function copyExample(name: string): string {
+  const dir = tempDir(`warden-policy-${name}-`);
+  cpSync(join(REPO, "policies/examples", name), dir, { recursive: true });
+  return dir;
+}
+
+describe("check, explain, test", () => {
+  test("check: a valid policy exits 0 and names its tools", async () => {
+    const r = await warden(["policy", "check", DOCS]);
+    expect(r).toMatchObject({ code: 0, stdout: `${DOCS}: valid; 1 tool (read-file)\n` });
+  });
+
+  test("check: an invalid policy exits 1 with POLICY_INVALID listing each problem", async () => {
+    const dir = tempDir();
+    writeFileSync(
+      join(dir, "p.yaml"),
+      "version: 1\ntools:\n  x: { source: ./no.js, grants: { f: { fs: { root: ., rights: [rw] } } } }\n",
+    );
+    const r = await warden(["policy", "check", "p.yaml"], dir);
+    expect(r.code).toBe(1);
+    expect(r.error?.code).toBe("POLICY_INVALID");
+    expect(r.stdout.split("\n").slice(0, 3)).toEqual([
+      "policy p.yaml is not valid (2 problems):",
+      `p.yaml:3:16: tools.x.source: no tool file at ${dir}/no.js; source is relative to the policy file`,
+      'p.yaml:3:64: tools.x.grants.f.fs.rights[0]: "rw" is not one of the fs rights: read, write, create, delete, list',
+    ]);
+  });
+
+  test("explain: what the tool may do and may not, in words", async () => {
+    const r = await warden(["policy", "explain", DOCS]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(
+      `Tool "read-file" (../../../examples/tools/read-file.ts; backend default; not pinned: whatever code is at that path runs)
+  It may:
+    - files (fs): read files under ${join(REPO, "docs")}
+  It may not:
+    - files: write, create, delete or list (not granted)
+    - reach the network, use a key-value store, read the clock or sleep or write log lines (no such handle)
+    - reach anything outside its handles: every other directory, origin and store is denied
+  Limits per call: 2000 ms wall time, 500 ms CPU, 32 MiB heap, 512 KiB output.
+
+Every other tool: does not run under this policy. A tool gets only the rights it also declares in its code; a granted right it does not declare is dropped at load.
+`,
+    );
+  });
+
+  test("test: a failing case is named with its line, and the run exits 1 with POLICY_TEST_FAILED", async () => {
+    const dir = tempDir();
+    const cases = join(dir, "cases.yaml");
+    writeFileSync(
+      cases,
+      `- { tool: read-file, handle: files, op: readText, args: { path: ARCHITECTURE.md }, expect: allow }
+- { tool: read-file, handle: files, op: writeText, args: { path: x, text: y }, expect: allow }
+`,
+    );
+    const r = await warden(["policy", "test", DOCS, cases]);
+    expect(r.code).toBe(1);
+    expect(r.error).toEqual({
+      code: "POLICY_TEST_FAILED",
+      message: `1 of 2 cases in ${cases} were not decided as expected`,
+    });
+    expect(r.stdout).toBe(
+      `ok    ${cases}:1  read-file files.readText {"path":"ARCHITECTURE.md"} -> allow
+FAIL  ${cases}:2  read-file files.writeText {"path":"x","text":"y"} -> expected allow, got deny: the "write" right is missing on handle "files" (fs; it has: read)
+1 of 2 cases as expected
+`,
+    );
+  });
+});
+
+describe("diff", () => {
+  test("says what a change grants and takes away", async () => {
+    const dir = copyExample("web");
+    const next = join(dir, "next.yaml");
+    writeFileSync(
+      next,
+      readFileSync(join(dir, "policy.yaml"), "utf8")
+        .replace(
+          'origins: ["https://api.open-meteo.com"]',
+          'origins: ["https://api.open-meteo.com", "https://geocoding-api.open-meteo.com"]',
+        )
+        .replace("methods: [GET]", "methods: [GET, POST]")
+        .replace("timeoutMs: 5000", "timeoutMs: 3000"),
+    );
+    const r = await warden(["policy", "diff", "policy.yaml", "next.yaml"], dir);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(
+      `+ weather: api (net) gains POST
++ weather: api (net) may now reach https://geocoding-api.open-meteo.com
+- weather: timeoutMs 5000 -> 3000
+`,
+    );
+    expect((await warden(["policy", "diff", "policy.yaml", "policy.yaml"], dir)).stdout).toBe(
+      "no change in what any tool may do\n",
+    );
+  });
+});
+
+describe("pin and run under a policy", () => {
+  let dir = "";
+  beforeAll(async () => {
+    dir = copyExample("scratch");
+  });
+
+  test("tool run NAME --policy runs with exactly the policy's grants; every decision lands in the audit log", async () => {
+    const state = join(dir, "state");
+    const run = (input: unknown) =>
+      warden(
+        [
+          "tool",
+          "run",
+          "notes",
+          "--policy",
+          "policy.yaml",
+          "--state",
+          state,
+          "--input",
+          JSON.stringify(input),
+        ],
+        dir,
+      );
+    expect((await run({ action: "save", name: "a.txt", text: "hello" })).code).toBe(0);
+    expect(JSON.parse((await run({ action: "read", name: "a.txt" })).stdout)).toEqual({ text: "hello" });
+    const outside = await run({ action: "read", name: "../policy.yaml" });
+    expect(outside.error?.code).toBe("CAPABILITY_DENIED");
+    const denied = await warden(
+      ["audit", "query", "--state", state, "--tool", "notes", "--decision", "deny"],
+      dir,
+    );
+    const records = denied.stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(records).toContainEqual(
+      expect.objectContaining({ event: "call", handle: "space", op: "readText", decision: "deny" }),
+    );
+    const policyLoads = await warden(["audit", "query", "--state", state, "--event", "policy"], dir);
+    expect(policyLoads.stdout.trim().split("\n")).toHaveLength(3);
+    expect(JSON.parse(policyLoads.stdout.split("\n")[0]!)).toMatchObject({
+      summary: expect.stringMatching(/^loaded policy\.yaml sha256:[0-9a-f]{64} \(1 tools\)$/),
+    });
+    expect(JSON.parse((await warden(["audit", "verify", "--state", state], dir)).stdout)).toMatchObject({
+      ok: true,
+    });
+  });
+
+  test("a tool the policy does not name does not run, and grant flags are refused under a policy", async () => {
+    const r = await warden(
+      ["tool", "run", "other", "--policy", "policy.yaml", "--state", join(dir, "s2")],
+      dir,
+    );
+    expect(r.error).toEqual({
+      code: "CAPABILITY_DENIED",
+      message: 'policy.yaml does not name a tool "other", so it does not run under it; it names: notes',
+    });
+    const g = await warden(
+      [
+        "tool",
+        "run",
+        "notes",
+        "--policy",
+        "policy.yaml",
+        "--grant",
+        "space=fs:read:/",
+        "--state",
+        join(dir, "s2"),
+      ],
+      dir,
+    );
+    expect(g).toMatchObject({ code: 2 });
+    expect(g.error).toEqual({
+      code: "USAGE",
+      message:
+        "--grant cannot be used with --policy: grants, limits and backend come from policy.yaml; change the policy instead",
+    });
+  });
+
+  test("pin writes digest and parts next to source, keeping comments; a changed tool is refused saying what changed", async () => {
+    const pinned = await warden(["policy", "pin", "policy.yaml"], dir);
+    expect(pinned.code).toBe(0);
+    expect(pinned.stdout).toMatch(/^notes: sha256:[0-9a-f]{64}\n$/);
+    const text = readFileSync(join(dir, "policy.yaml"), "utf8");
+    const lines =
+      / {4}source: \.\/notes\.ts\n( {4}digest: sha256:[0-9a-f]{64}\n {4}parts: \{ name: [0-9a-f]{16},.*\n)/;
+    expect(text).toMatch(lines);
+    // Two lines added after source; every other byte, comments included, as it was.
+    const unpinned = readFileSync(join(REPO, "policies/examples/scratch/policy.yaml"), "utf8");
+    expect(text.replace(lines.exec(text)![1]!, "")).toBe(unpinned);
+    expect((await warden(["policy", "pin", "policy.yaml"], dir)).stdout).toMatch(/\(unchanged\)\n$/);
+    const input = ["--input", JSON.stringify({ action: "list" })];
+    const state = ["--state", join(dir, "s3")];
+    expect(
+      (await warden(["tool", "run", "notes", "--policy", "policy.yaml", ...state, ...input], dir)).code,
+    ).toBe(0);
+
+    const tool = join(dir, "notes.ts");
+    const original = readFileSync(tool, "utf8");
+    writeFileSync(
+      tool,
+      original.replace("Save, read, list and delete text notes", "Save notes and mail them home"),
+    );
+    const described = await warden(
+      ["tool", "run", "notes", "--policy", "policy.yaml", ...state, ...input],
+      dir,
+    );
+    expect(described.error?.code).toBe("TOOL_CHANGED");
+    expect(described.error?.message).toMatch(
+      /^tool "notes" is not the tool policy\.yaml pinned: its description, code changed \(pinned sha256:[0-9a-f]{12}…, now sha256:[0-9a-f]{12}…\); review the change, then run warden policy pin policy\.yaml$/,
+    );
+    writeFileSync(tool, `${original}// a comment\n`);
+    const code = await warden(["tool", "run", "notes", "--policy", "policy.yaml", ...state, ...input], dir);
+    expect(code.error?.message).toContain("its code changed");
+    const refusals = await warden(
+      ["audit", "query", ...state, "--event", "policy", "--decision", "deny"],
+      dir,
+    );
+    expect(
+      refusals.stdout
+        .trim()
+        .split("\n")
+        .map((l) => (JSON.parse(l) as { code: string }).code),
+    ).toEqual(["TOOL_CHANGED", "TOOL_CHANGED"]);
+    writeFileSync(tool, original);
+  });
+
+  test("a policy key that is not the tool's defineTool name is refused at run and at pin", async () => {
+    const other = tempDir();
+    cpSync(dir, other, { recursive: true });
+    const file = join(other, "policy.yaml");
+    writeFileSync(file, readFileSync(file, "utf8").replace("  notes:", "  scribe:"));
+    const r = await warden(
+      ["tool", "run", "scribe", "--policy", "policy.yaml", "--state", join(other, "s")],
+      other,
+    );
+    expect(r.error).toEqual({
+      code: "POLICY_INVALID",
+      message:
+        'policy.yaml names this tool "scribe", but ./notes.ts defines itself as "notes"; a policy names each tool by its defineTool name',
+    });
+    const p = await warden(["policy", "pin", "policy.yaml"], other);
+    expect(p.error?.message).toBe(
+      'policy.yaml names a tool "scribe", but ./notes.ts defines itself as "notes"; rename the policy entry to "notes"',
+    );
+  });
+});
