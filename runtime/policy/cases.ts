@@ -78,6 +78,7 @@ export function runCases(policy: CompiledPolicy, file: string, cwd = process.cwd
 export function formatResult(r: CaseResult): string {
   const what = `${r.case.tool} ${r.case.handle}.${r.case.op} ${JSON.stringify(r.case.args)}`;
   const got = r.decision.allow ? "allow" : "deny";
-  if (r.pass) return `ok    ${r.at}  ${what} -> ${got}`;
+  const note = r.decision.note ? ` (${r.decision.note})` : "";
+  if (r.pass) return `ok    ${r.at}  ${what} -> ${got}${note}`;
   return `FAIL  ${r.at}  ${what} -> expected ${r.case.expect}, got ${got}: ${r.decision.reason}`;
 }

@@ -91,7 +91,6 @@ function noteFor(kind: CapabilityKind, grant: Grant<unknown>, opName: string): s
   ) {
     return "only if the file exists: creating a new file also needs the create right";
   }
-  if (kind.kind === "fs") return "symbolic links inside the root are never followed";
   if (kind.kind === "net") {
     return "a host granted by name is reached only if it resolves to a public address; redirects are checked again";
   }

@@ -1,0 +1,44 @@
+// Redaction: whatever a kind writes into a summary or reason, no credential, query or token reaches a sink.
+import { describe, expect, test } from "vitest";
+import { redact } from "../../runtime/audit/redact.ts";
+import { AuditLog, MemoryAuditSink } from "../../runtime/audit.ts";
+
+describe("redact", () => {
+  const cases: [string, string][] = [
+    ["GET https://api.example.com/v1/items?token=s3cret", "GET https://api.example.com/v1/items?[redacted]"],
+    ["https://user:pw@host.example/p#frag", "https://[redacted]@host.example/p#[redacted]"],
+    ["https://api.example.com", "https://api.example.com"],
+    [
+      "net:GET,POST:https://a.example,https://b.example:8443",
+      "net:GET,POST:https://a.example,https://b.example:8443",
+    ],
+    [
+      "redirected to http://10.0.0.1/x?sig=abc, refused",
+      "redirected to http://10.0.0.1/x?[redacted] refused",
+    ],
+    ["Authorization: Bearer abc.def.ghi", "Authorization: [redacted]"],
+    ["header x-api-key=k-123; next", "header x-api-key=[redacted]; next"],
+    ["readText notes/a.txt", "readText notes/a.txt"],
+  ];
+  for (const [input, output] of cases) {
+    test(JSON.stringify(input), () => expect(redact(input)).toBe(output));
+  }
+});
+
+test("AuditLog redacts summary and reason before any sink sees them", () => {
+  const sink = new MemoryAuditSink();
+  const log = new AuditLog([sink]);
+  log.record({
+    event: "call",
+    tool: "t",
+    sandbox: "sb1",
+    op: "fetch",
+    summary: "GET https://u:p@api.example.com/a?key=1",
+    decision: "deny",
+    reason: "https://evil.example/?token=2 is not one of this handle's origins",
+  });
+  expect(sink.records[0]).toMatchObject({
+    summary: "GET https://[redacted]@api.example.com/a?[redacted]",
+    reason: "https://evil.example/?[redacted] is not one of this handle's origins",
+  });
+});
