@@ -47,6 +47,11 @@ const PROBES: Array<{ name: string; code: string; expected: unknown }> = [
     code: "(() => { try { globalThis.__wardenRunner = null; } catch {} return globalThis.__wardenRunner !== null; })()",
     expected: true,
   },
+  {
+    name: "instantiating the component again",
+    code: "(() => { try { globalThis.__wardenRunner.start(() => ({})); return 'again'; } catch (e) { return e.message; } })()",
+    expected: "the component is already instantiated",
+  },
   { name: "process", code: "typeof process", expected: "undefined" },
   { name: "require", code: "typeof require", expected: "undefined" },
   { name: "fetch", code: "typeof fetch", expected: "undefined" },

@@ -370,10 +370,14 @@ const IMPORTS: Record<string, Record<string, unknown>> = {
 };
 
 let tool: ToolExports | undefined;
+let started = false;
 /** The memories a module defined, with the maximum the host gave each, to tell a trap at the limit from others. */
 const memories: Array<{ memory: WasmMemory; maxPages: number }> = [];
 
 function start(instantiate: Instantiate): void {
+  // Once: the glue sees this function too, and must not swap the component the host loaded for another.
+  if (started) throw new Error("the component is already instantiated");
+  started = true;
   const names = new Map([...compiled].map(([name, module]) => [module, name]));
   const exports = instantiate(
     (name) => {
