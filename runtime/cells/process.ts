@@ -16,8 +16,11 @@ export const GRACE_MS = 1000;
 const CREATE_BOUND_MS = 20_000;
 /** How long a healthy cell may take to dispose a sandbox before it is killed instead. */
 const DISPOSE_BOUND_MS = 2_000;
-/** Handle calls a cell may have waiting on the kernel; its sandboxes' runtimes keep far fewer. */
-const MAX_WAITING_CALLS = 2048;
+/**
+ * Handle calls one sandbox may have waiting on the kernel (the V8 backend kills a sandbox past 256): more,
+ * across a cell, means the cell itself is flooding the kernel.
+ */
+const MAX_WAITING_PER_SANDBOX = 256;
 /** Frames a cell sends: a handle call's arguments (up to 16 MiB, escaped) or an output, plus slack. */
 const BASE_FRAME_CHARS = 48 << 20;
 /** Stderr kept from a cell, to tell an out-of-memory death from other crashes. */
@@ -265,7 +268,7 @@ export class Cell {
       const port = this.ports.get(message.sb);
       // A call from a sandbox already disposed was in the pipe when it went: nobody waits for its reply.
       if (!port) return;
-      if (++this.waitingCalls > MAX_WAITING_CALLS) {
+      if (++this.waitingCalls > MAX_WAITING_PER_SANDBOX * Math.max(16, this.ports.size)) {
         this.die({ kind: "protocol", detail: "a flood of handle calls" });
         return;
       }
