@@ -1,0 +1,115 @@
+// What each hardening layer claims, checked from inside a process started exactly as a cell is: no
+// environment, no new privileges, no core dumps, and under bubblewrap no network, no view of the kernel's
+// files and no writes to Warden's code.
+import { spawn } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, expect, test } from "vitest";
+import { type BwrapMode, cellLaunch } from "../../runtime/cells/hardening.ts";
+
+const RUNTIME = fileURLToPath(new URL("../../runtime", import.meta.url));
+
+/** Runs `code` in a process launched like a cell (the cell program swapped for -e), and returns its JSON. */
+function inCell(mode: BwrapMode, code: string): Promise<Record<string, unknown>> {
+  const launch = cellLaunch({ bwrap: mode });
+  const args = [...launch.args.slice(0, -1), "--input-type=module", "-e", code];
+  return new Promise((resolve, reject) => {
+    const child = spawn(launch.command, args, { env: launch.env, stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    let err = "";
+    child.stdout.setEncoding("utf8").on("data", (s: string) => {
+      out += s;
+    });
+    child.stderr.setEncoding("utf8").on("data", (s: string) => {
+      err += s;
+    });
+    child.on("error", reject);
+    child.on("close", (status) => {
+      if (status !== 0) reject(new Error(`exit ${status}: ${err}`));
+      else resolve(JSON.parse(out) as Record<string, unknown>);
+    });
+  });
+}
+
+const PROBE = (secret: string, port: number) => `
+import { readFileSync, writeFileSync, existsSync } from "node:fs";
+import { connect } from "node:net";
+const status = readFileSync("/proc/self/status", "utf8");
+const field = (name) => status.match(new RegExp("^" + name + ":\\\\s+(\\\\S+)", "m"))?.[1];
+const limits = readFileSync("/proc/self/limits", "utf8");
+let writable = true;
+try { writeFileSync(${JSON.stringify(`${RUNTIME}/.probe`)}, "x"); } catch { writable = false; }
+const reached = await new Promise((resolve) => {
+  const s = connect(${port}, "127.0.0.1");
+  s.on("connect", () => { s.destroy(); resolve(true); });
+  s.on("error", () => resolve(false));
+});
+console.log(JSON.stringify({
+  env: Object.keys(process.env),
+  noNewPrivs: field("NoNewPrivs"),
+  capEff: field("CapEff"),
+  core: limits.match(/^Max core file size\\s+(\\S+)/m)?.[1],
+  secretVisible: existsSync(${JSON.stringify(secret)}),
+  codeWritable: writable,
+  reachedKernelPort: reached,
+}));
+`;
+
+async function probe(mode: BwrapMode) {
+  const dir = mkdtempSync(join(tmpdir(), "warden-secret-"));
+  const secret = join(dir, "secret.txt");
+  writeFileSync(secret, "the kernel's secret");
+  const server = createServer((s) => s.end());
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const port = (server.address() as { port: number }).port;
+  try {
+    return await inCell(mode, PROBE(secret, port));
+  } finally {
+    server.close();
+  }
+}
+
+describe("a cell's process", () => {
+  const bwrap = cellLaunch().layers.find((l) => l.name === "bubblewrap")!;
+  const setpriv = cellLaunch({ bwrap: "off" }).layers.find((l) => l.name === "no-new-privileges")!;
+  const rlimits = cellLaunch().layers.find((l) => l.name === "rlimits")!;
+
+  test("starts with an empty environment, and with no core dumps where prlimit is present", async () => {
+    const seen = await probe("off");
+    expect(seen.env).toEqual([]);
+    if (rlimits.active) expect(seen.core).toBe("0");
+  });
+
+  test.skipIf(!setpriv.active)(
+    "cannot gain privileges (setpriv --no-new-privs, without bubblewrap)",
+    async () => {
+      expect((await probe("off")).noNewPrivs).toBe("1");
+    },
+  );
+
+  // Skipped where bubblewrap is missing or refused: the report then says so (the layer is off, with why).
+  test.skipIf(!bwrap.active)(
+    "under bubblewrap: no network, no view of the kernel's files, read-only code, no capabilities",
+    async () => {
+      const seen = await probe("auto");
+      // bubblewrap sets PWD (to "/", where it starts the cell); nothing of the kernel's environment is there.
+      expect(seen.env).toEqual(["PWD"]);
+      expect(seen).toMatchObject({
+        noNewPrivs: "1",
+        capEff: "0000000000000000",
+        secretVisible: false,
+        codeWritable: false,
+        reachedKernelPort: false,
+      });
+    },
+  );
+
+  test("without bubblewrap, the same process does see the kernel's files: the layer is what keeps them out", async () => {
+    const seen = await probe("off");
+    expect(seen.secretVisible).toBe(true);
+    expect(seen.reachedKernelPort).toBe(true);
+  });
+});
