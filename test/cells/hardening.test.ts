@@ -35,13 +35,14 @@ function inCell(mode: BwrapMode, code: string): Promise<Record<string, unknown>>
 }
 
 const PROBE = (secret: string, port: number) => `
-import { readFileSync, writeFileSync, existsSync } from "node:fs";
+import { accessSync, constants, existsSync, readFileSync } from "node:fs";
 import { connect } from "node:net";
 const status = readFileSync("/proc/self/status", "utf8");
 const field = (name) => status.match(new RegExp("^" + name + ":\\\\s+(\\\\S+)", "m"))?.[1];
 const limits = readFileSync("/proc/self/limits", "utf8");
+// access(W_OK) asks without writing: a read-only bind answers EROFS, and no file is left behind.
 let writable = true;
-try { writeFileSync(${JSON.stringify(`${RUNTIME}/.probe`)}, "x"); } catch { writable = false; }
+try { accessSync(${JSON.stringify(RUNTIME)}, constants.W_OK); } catch { writable = false; }
 const reached = await new Promise((resolve) => {
   const s = connect(${port}, "127.0.0.1");
   s.on("connect", () => { s.destroy(); resolve(true); });
