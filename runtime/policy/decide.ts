@@ -35,6 +35,8 @@ export function decide(
   opName: string,
   rawArgs: unknown,
 ): CallDecision {
+  // The gate lets any held handle derive a narrower one: it grants nothing the handle does not hold.
+  if (opName === "$attenuate") return { allow: true, reason: "attenuation only narrows a handle" };
   const op = Object.hasOwn(kind.ops, opName) ? kind.ops[opName] : undefined;
   if (!op) {
     return deny(

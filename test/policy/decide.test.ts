@@ -160,6 +160,13 @@ const CASES: Case[] = [
   { spec: () => "clock", op: "sleep", args: () => ({ ms: 1 }), allow: true },
   { spec: () => "log", op: "write", args: () => ({ level: "info", message: "hi" }), allow: true },
   { spec: () => "log", op: "write", args: () => ({ level: "shout", message: "hi" }), allow: false },
+  {
+    spec: () => `fs:read:${root}`,
+    op: "$attenuate",
+    args: () => ({ rights: ["read"], path: "sub" }),
+    allow: true,
+  },
+  { spec: () => "kv:read", op: "$attenuate", args: () => ({ prefix: "a/" }), allow: true },
 ];
 
 describe("decide() and Kernel.invoke() agree", () => {
