@@ -244,13 +244,7 @@ class V8Sandbox implements Sandbox {
    * have poisoned the checker, and any cost the schema carries (regexes) is charged to this sandbox's limits.
    */
   private async checkOutput(schemaJson: string, outputJson: string): Promise<string> {
-    if (!this.checker) {
-      const context = this.isolate.createContextSync();
-      const warden = context.global.getSync("__warden", { reference: true }) as ivm.Reference<
-        Record<string, unknown>
-      >;
-      this.checker = warden.getSync("checkOutput", { reference: true }) as Ref;
-    }
+    this.checker ??= this.newChecker();
     const args = [schemaJson, outputJson];
     // Most checks take microseconds: done synchronously, they skip a thread-pool round trip. The short
     // timeout bounds how long a costly schema can hold the host's thread; such a check is redone off it.
@@ -264,10 +258,21 @@ class V8Sandbox implements Sandbox {
       );
     } catch (error) {
       if (this.dead || !(error instanceof Error) || !/timed out/i.test(error.message)) throw error;
+      // A check stopped part-way can leave zod half-initialized in its context (later checks then fail
+      // with "i.safeParse is not a function"): the retry, and every later check, get a fresh context.
+      this.checker = this.newChecker();
     }
     return String(
       await this.checker.apply(undefined, args, { arguments: { copy: true }, result: { copy: true } }),
     );
+  }
+
+  private newChecker(): Ref {
+    const context = this.isolate.createContextSync();
+    const warden = context.global.getSync("__warden", { reference: true }) as ivm.Reference<
+      Record<string, unknown>
+    >;
+    return warden.getSync("checkOutput", { reference: true }) as Ref;
   }
 
   /** CPU and wall time of the last phase; the heap only when asked, since reading it costs a lock. */
