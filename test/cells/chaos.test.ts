@@ -12,11 +12,15 @@ const HANG_MS = 15_000;
 let runtime: Runtime | undefined;
 afterAll(() => runtime?.close());
 
-/** Each call stores its nonce through a handle, sleeps, reads it back, and returns both with its input. */
+/**
+ * Each call stores its nonce through a handle, sleeps, and reads it back with two handle calls in flight at
+ * once (so replies must be matched to requests inside a cell too), returning both with its input.
+ */
 const RUN = `
-  await caps.kv.set(input.nonce, input.nonce);
+  await Promise.all([caps.kv.set(input.nonce, input.nonce), caps.kv.set(input.nonce + "!", input.caller)]);
   if (input.sleep) await caps.clock.sleep(input.sleep);
-  return { nonce: input.nonce, stored: await caps.kv.get(input.nonce), caller: input.caller };
+  const [stored, caller] = await Promise.all([caps.kv.get(input.nonce), caps.kv.get(input.nonce + "!")]);
+  return { nonce: input.nonce, stored, caller };
 `;
 
 function within<T>(p: Promise<T>, what: string): Promise<T> {
