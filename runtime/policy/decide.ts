@@ -46,7 +46,7 @@ export function decide(
       ),
     );
   }
-  const parsed = op.args.safeParse(rawArgs ?? {});
+  const parsed = op.args.safeParse(rawArgs);
   if (!parsed.success) {
     return deny(
       new WardenError(
