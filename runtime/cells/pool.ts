@@ -11,7 +11,7 @@ export interface PoolOptions {
    * cell: a runtime that only ever needs one cell never pays for a spare. A blank cell has run no tool code.
    */
   spares?: number;
-  /** The engine spares warm (default "v8"). */
+  /** The engine spares warm until the pool has opened a sandbox (then: the engine it opened last). */
   warmEngine?: string;
   /** Sandboxes one cell may hold before the key gets another cell (default 16). */
   maxSandboxesPerCell?: number;
@@ -30,7 +30,7 @@ export interface CellInfo {
 export class CellPool {
   private readonly launch: () => CellLaunch;
   private readonly spares: number;
-  private readonly warmEngine: string;
+  private warmEngine: string;
   private readonly maxPerCell: number;
   private readonly idleMs: number;
   private readonly cells = new Set<Cell>();
@@ -54,6 +54,7 @@ export class CellPool {
     limits: Limits,
     hostCall: HostCall,
   ): Promise<{ cell: Cell; sb: number }> {
+    this.warmEngine = engine;
     const cell = this.cellFor(placement);
     return { cell, sb: await cell.open(engine, limits, hostCall) };
   }
