@@ -3,6 +3,7 @@ import { AUDIT_QUERY_HELP, AUDIT_TAIL_HELP, auditQuery, auditTail } from "./audi
 import { AUDIT_VERIFY_HELP, auditVerify } from "./audit-verify.ts";
 import { CELLS_HELP, cellsCommand } from "./cells.ts";
 import { TOOL_RUN_HELP } from "./help.ts";
+import { MCP_APPROVE_HELP, MCP_REVIEW_HELP, MCP_SERVE_HELP, mcpApprove, mcpReview, mcpServe } from "./mcp.ts";
 import { POLICY_CHECK_HELP, POLICY_EXPLAIN_HELP, policyCheck, policyExplain } from "./policy-check.ts";
 import { POLICY_DIFF_HELP, policyDiff } from "./policy-diff.ts";
 import { POLICY_PIN_HELP, policyPin } from "./policy-pin.ts";
@@ -84,5 +85,23 @@ export const COMMANDS: readonly Command[] = [
     summary: "report how sandboxes are isolated here (each OS layer, on or off and why); check a cell starts",
     help: CELLS_HELP,
     run: cellsCommand,
+  },
+  {
+    path: ["mcp", "serve"],
+    summary: "serve a policy's tools (and approved tools of external MCP servers) over MCP, stdio or HTTP",
+    help: MCP_SERVE_HELP,
+    run: mcpServe,
+  },
+  {
+    path: ["mcp", "review"],
+    summary: "show each external MCP tool a policy allows and whether its definition is approved",
+    help: MCP_REVIEW_HELP,
+    run: mcpReview,
+  },
+  {
+    path: ["mcp", "approve"],
+    summary: "approve the current definitions of an external MCP server's tools",
+    help: MCP_APPROVE_HELP,
+    run: mcpApprove,
   },
 ];

@@ -12,6 +12,8 @@ import type { Catalog } from "./serve.ts";
 export interface ExternalServer {
   /** The name tools are offered under: `<name>__<tool>`. */
   name: string;
+  /** The tools a policy allows from this server; others are never offered, approved or not. Default: all. */
+  allow?: readonly string[];
   /** A command to start over stdio, or a URL for Streamable HTTP. */
   command?: string;
   args?: string[];
@@ -84,7 +86,7 @@ export function review(
 }
 
 export interface FrontedCatalog extends Catalog {
-  /** Every tool the server offers now, as it describes it: what an operator reviews and approves. */
+  /** Every allowed tool the server offers now, as it describes it: what an operator reviews and approves. */
   definitions: McpTool[];
   withheld: Withheld[];
   close(): Promise<void>;
@@ -101,7 +103,8 @@ export async function frontServer(
   limits: FrontLimits = DEFAULT_LIMITS,
 ): Promise<FrontedCatalog> {
   const client = await connectExternal(server);
-  const { tools } = await client.listTools();
+  const allowed = server.allow ? new Set(server.allow) : undefined;
+  const tools = (await client.listTools()).tools.filter((t) => !allowed || allowed.has(t.name));
   const { approved, withheld } = review(server.name, tools, approvals);
   for (const w of withheld) {
     audit.record({

@@ -45,9 +45,18 @@ export interface CompiledTool {
   grants: CompiledGrant[];
 }
 
+/** An external MCP server as the policy allows it. */
+export interface CompiledServer {
+  name: string;
+  command: string[] | undefined;
+  url: string | undefined;
+  tools: string[];
+}
+
 export interface CompiledPolicy {
   /** The policy file as named by the caller. */
   file: string;
+  servers: Map<string, CompiledServer>;
   /** sha256 of the file's bytes: which policy a run was under, for the audit log. */
   sha256: string;
   tools: Map<string, CompiledTool>;
@@ -68,7 +77,16 @@ export function loadPolicy(file: string, env: PolicyEnv, cwd = process.cwd()): C
     checkValidParts(read.raw, dirname(full), env, read.locator, problems);
   }
   if (problems.length > 0) throw invalid(file, problems);
-  return { file, sha256: createHash("sha256").update(read.text).digest("hex"), tools };
+  const servers = new Map<string, CompiledServer>();
+  for (const [name, server] of Object.entries(read.data?.servers ?? {})) {
+    const [program, ...args] = server.command ?? [];
+    const command =
+      program === undefined
+        ? undefined
+        : [program.startsWith(".") ? resolve(dirname(full), program) : program, ...args];
+    servers.set(name, { name, command, url: server.url, tools: [...server.tools] });
+  }
+  return { file, sha256: createHash("sha256").update(read.text).digest("hex"), tools, servers };
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -164,6 +164,32 @@ export const toolSchema = strict(
   path: ["parts"],
 });
 
+/** An external MCP server Warden fronts: how to reach it, and which of its tools this policy allows. */
+export const serverSchema = strict(
+  {
+    command: z
+      .array(z.string().min(1))
+      .min(1)
+      .optional()
+      .describe(
+        "The program and its arguments, started over stdio with a minimal environment; a program path starting with . is relative to the policy file.",
+      ),
+    url: z
+      .url({ protocol: /^https?$/, error: "a server url is http:// or https://" })
+      .optional()
+      .describe("A Streamable HTTP endpoint, e.g. http://127.0.0.1:8080/mcp."),
+    tools: z
+      .array(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, "a tool name as the server lists it"))
+      .min(1, "name at least one tool: a server offers only the tools a policy allows")
+      .describe(
+        "The server's tools this policy allows. Each is offered only while its whole definition matches the one approved with `warden mcp approve`.",
+      ),
+  },
+  "an MCP server",
+).refine((server) => (server.command === undefined) !== (server.url === undefined), {
+  error: "an MCP server has exactly one of command or url",
+});
+
 export const policySchema = strict(
   {
     $schema: z.string().optional().describe("Where editors find this schema."),
@@ -179,8 +205,17 @@ export const policySchema = strict(
         toolSchema,
       )
       .describe("Tools by their defineTool name. A tool not listed does not run under this policy."),
+    servers: z
+      .record(
+        z
+          .string()
+          .regex(/^[A-Za-z][A-Za-z0-9_-]{0,31}$/, "a server name is a letter, then letters, digits, - or _"),
+        serverSchema,
+      )
+      .optional()
+      .describe("External MCP servers whose approved tools `warden mcp serve` offers as <server>__<tool>."),
   },
-  "a policy (a policy has version and tools)",
+  "a policy (a policy has version, tools and optionally servers)",
 ).meta({
   title: "Warden capability policy",
   description: "Deny by default: a tool gets only the handles listed.",
