@@ -47,7 +47,8 @@ const SYSTEM_BIN = ["/usr/bin", "/bin", "/usr/sbin", "/sbin", "/usr/local/bin"];
  */
 const RLIMITS = ["--core=0", "--nofile=256"];
 
-function systemTool(name: string): string | undefined {
+/** A system tool's path from fixed system folders, never through an inherited PATH; undefined if absent. */
+export function systemTool(name: string): string | undefined {
   for (const dir of SYSTEM_BIN) if (existsSync(`${dir}/${name}`)) return `${dir}/${name}`;
   return undefined;
 }

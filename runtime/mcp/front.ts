@@ -5,6 +5,7 @@ import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js"
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import type { CallToolResult, Tool as McpTool } from "@modelcontextprotocol/sdk/types.js";
 import type { AuditLog } from "../audit.ts";
+import { systemTool } from "../cells/hardening.ts";
 import { WardenError } from "../errors.ts";
 import { type ApprovalStore, definitionDigest, diffDefinitions } from "./approvals.ts";
 import type { Catalog } from "./serve.ts";
@@ -42,17 +43,25 @@ const DEFAULT_LIMITS: FrontLimits = { maxArgumentBytes: 1 << 20, maxResultBytes:
  */
 const MINIMAL_ENV = ["PATH=/usr/local/bin:/usr/bin:/bin", "LANG=C.UTF-8"];
 
+/**
+ * What a stdio server is started through: `env -i` (the SDK would otherwise pass on HOME, USER, SHELL and
+ * more from Warden's own environment), and where util-linux has them, no core dumps and no new privileges.
+ * Not bubblewrap: an operator's server may need the network or files, which Warden cannot know.
+ */
+function stdioPrefix(): string[] {
+  const prefix = ["/usr/bin/env", "-i", ...MINIMAL_ENV];
+  const prlimit = systemTool("prlimit");
+  if (prlimit) prefix.push(prlimit, "--core=0", "--");
+  const setpriv = systemTool("setpriv");
+  if (setpriv) prefix.push(setpriv, "--no-new-privs", "--");
+  return prefix;
+}
+
 export async function connectExternal(server: ExternalServer): Promise<Client> {
   const client = new Client({ name: "warden", version: "0.1.0" });
   if (server.command) {
-    // Through `env -i`: the SDK would otherwise add HOME, USER, SHELL and more from Warden's own environment.
-    await client.connect(
-      new StdioClientTransport({
-        command: "/usr/bin/env",
-        args: ["-i", ...MINIMAL_ENV, server.command, ...(server.args ?? [])],
-        stderr: "ignore",
-      }),
-    );
+    const [command, ...args] = [...stdioPrefix(), server.command, ...(server.args ?? [])];
+    await client.connect(new StdioClientTransport({ command: command!, args, stderr: "ignore" }));
   } else if (server.url) {
     await client.connect(new StreamableHTTPClientTransport(new URL(server.url)));
   } else {
