@@ -222,8 +222,22 @@ class WasmSandbox implements Sandbox {
       throw new WardenError("LOAD_ERROR", "the component's describe() did not return JSON");
     }
     checkDeclared(new Set(prepared.types), descriptor);
-    const inputSchema = (descriptor as { inputSchema?: unknown } | null)?.inputSchema;
+    const { inputSchema, outputSchema } = (descriptor ?? {}) as {
+      inputSchema?: unknown;
+      outputSchema?: unknown;
+    };
     this.inputSchemaJson = JSON.stringify(inputSchema ?? {});
+    // Both checkers are built now, off the host's thread and within the load's limits, so a call's checks
+    // are quick enough for the host's thread (and a timeout never stops one half-built).
+    await this.guarded("load", async () => {
+      const checker = await this.checkerRef();
+      for (const schema of [this.inputSchemaJson, JSON.stringify(outputSchema ?? {})]) {
+        await checker.apply(undefined, [schema, "null"], {
+          arguments: { copy: true },
+          result: { copy: true },
+        });
+      }
+    });
     return descriptor;
   }
 
@@ -282,21 +296,27 @@ class WasmSandbox implements Sandbox {
     return parseEnvelope(`{"ok":true,"output":${result.outputText}}`, this.limits);
   }
 
-  /** Checks a value against a JSON Schema in a second context, where no component code ever ran. */
-  private async check(schemaJson: string, valueJson: string): Promise<string> {
+  /** The guest runtime's checker, in a context of its own that no component code ever ran in. */
+  private async checkerRef(): Promise<Ref> {
     if (!this.checker) {
-      const context = this.isolate.createContextSync();
-      const warden = context.global.getSync("__warden", { reference: true }) as ivm.Reference<
+      const context = await this.isolate.createContext();
+      const warden = (await context.global.get("__warden", { reference: true })) as ivm.Reference<
         Record<string, unknown>
       >;
-      this.checker = warden.getSync("checkOutput", { reference: true }) as Ref;
+      this.checker = (await warden.get("checkOutput", { reference: true })) as Ref;
     }
+    return this.checker;
+  }
+
+  /** Checks a value against a JSON Schema in a second context, where no component code ever ran. */
+  private async check(schemaJson: string, valueJson: string): Promise<string> {
+    const checker = await this.checkerRef();
     const args = [schemaJson, valueJson];
     // As in the v8 backend: most checks take microseconds, so they run on the host's thread under a short
     // timeout (no thread-pool round trip); a costlier one is redone on isolated-vm's pool.
     try {
       return String(
-        this.checker.applySync(undefined, args, {
+        checker.applySync(undefined, args, {
           arguments: { copy: true },
           result: { copy: true },
           timeout: SYNC_CHECK_MS,
@@ -305,9 +325,11 @@ class WasmSandbox implements Sandbox {
     } catch (error) {
       if (this.dead || !(error instanceof Error) || !/timed out/i.test(error.message)) throw error;
     }
-    return String(
-      await this.checker.apply(undefined, args, { arguments: { copy: true }, result: { copy: true } }),
-    );
+    // The timeout stopped the checker mid-way, maybe while zod was setting up its own state (seen here as
+    // "this.clone is not a function" on the redo): the redo gets a fresh context.
+    this.checker = undefined;
+    const fresh = await this.checkerRef();
+    return String(await fresh.apply(undefined, args, { arguments: { copy: true }, result: { copy: true } }));
   }
 
   private usage() {
