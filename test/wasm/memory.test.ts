@@ -157,3 +157,15 @@ describe("component imports", () => {
     expect(fn.message).toMatch(/imports read-anything \(a function\)/);
   });
 });
+
+describe("imports of every kind are read past", () => {
+  test("functions, tables, memories, globals and tags before a defined memory", async () => {
+    const bytes = await parse(`(module
+      (import "a" "f" (func (param i32)))
+      (import "a" "t" (table 1 funcref))
+      (import "a" "g" (global (mut i32)))
+      (import "a" "e" (tag (param i32)))
+      (memory 3))`);
+    expect(boundModules([bytes], 8).maxima).toEqual([[128]]);
+  });
+});

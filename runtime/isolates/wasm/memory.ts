@@ -65,16 +65,25 @@ function checkImports(body: Uint8Array): void {
     r.name();
     r.name();
     const kind = r.byte();
-    if (kind === 0x00 || kind === 0x04) r.u();
+    if (kind === 0x00) r.u();
     else if (kind === 0x01) {
-      r.byte();
+      skipValueType(r);
       readLimits(r, "table");
     } else if (kind === 0x02) readLimits(r, "memory");
     else if (kind === 0x03) {
-      r.byte();
-      r.byte();
+      skipValueType(r);
+      r.byte(); // mutability
+    } else if (kind === 0x04) {
+      r.byte(); // tag attribute
+      r.u();
     } else throw malformed(`unknown import kind ${kind}`);
   }
+}
+
+/** A value or reference type: one byte, or (ref null? heaptype) with its heap type after it. */
+function skipValueType(r: Reader): void {
+  const type = r.byte();
+  if (type === 0x63 || type === 0x64) r.s();
 }
 
 /**
