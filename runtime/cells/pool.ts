@@ -3,6 +3,7 @@
 import { WardenError } from "../errors.ts";
 import type { HostCall, Limits } from "../isolates/types.ts";
 import type { CellLaunch } from "./hardening.ts";
+import { takePrestarted } from "./prestart.ts";
 import { Cell, type CellState } from "./process.ts";
 
 export interface PoolOptions {
@@ -97,7 +98,8 @@ export class CellPool {
   }
 
   private start(warm?: string): Cell {
-    const cell = new Cell(this.launch(), warm);
+    const launch = this.launch();
+    const cell = new Cell(launch, warm, takePrestarted(launch));
     this.started++;
     cell.onIdle = (c) => this.idle(c);
     this.cells.add(cell);

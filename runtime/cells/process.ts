@@ -85,9 +85,10 @@ export class Cell {
   private stderrTail = "";
   private readonly exited: Promise<void>;
 
-  constructor(launch: CellLaunch, warm?: string) {
+  /** Starts a cell, or adopts `started`: one launched the same way, ahead of time (see prestart.ts). */
+  constructor(launch: CellLaunch, warm?: string, started?: ChildProcess) {
     const args = warm ? [...launch.args, `--warm=${warm}`] : launch.args;
-    this.child = spawn(launch.command, args, { env: launch.env, stdio: ["pipe", "pipe", "pipe"] });
+    this.child = started ?? spawn(launch.command, args, { env: launch.env, stdio: ["pipe", "pipe", "pipe"] });
     this.pid = this.child.pid;
     this.reader = new LineReader(
       () => this.maxFrame(),

@@ -1,4 +1,6 @@
 // The CLI's command table: each command lives in its own file and is registered here, once.
+// First, for its effect: starts a cell for `tool run` while the command modules below load.
+import "./early-cell.ts";
 import { AUDIT_QUERY_HELP, AUDIT_TAIL_HELP, auditQuery, auditTail } from "./audit-read.ts";
 import { AUDIT_VERIFY_HELP, auditVerify } from "./audit-verify.ts";
 import { CELLS_HELP, cellsCommand } from "./cells.ts";
