@@ -31,7 +31,8 @@ function jcoVersion(): string {
   ).version;
   return version;
 }
-const MEMORY_ENTRIES = 8;
+/** Transpiled components kept in memory (each ~12 MiB for a SpiderMonkey one); the disk cache holds the rest. */
+const MEMORY_ENTRIES = 4;
 const memory = new Map<string, Transpiled>();
 
 export async function transpile(bytes: Uint8Array): Promise<Transpiled> {
