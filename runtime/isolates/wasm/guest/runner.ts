@@ -45,11 +45,12 @@ declare const WebAssembly: {
 
 const scope = globalThis as Record<string, unknown>;
 const host = scope.__wardenHost as HostRef;
-const coreBytes = scope.__wardenModules as ArrayBuffer;
-/** Where each core module is in `coreBytes`: [offset, length] by the name the glue asks for. */
-const coreIndex = scope.__wardenIndex as Record<string, [number, number]>;
 /** Per module, the maximum (in pages) the host gave the one memory it defines, if it defines exactly one. */
 const maxima = scope.__wardenMaxima as Record<string, number>;
+const delivered = {
+  bytes: scope.__wardenModules as ArrayBuffer,
+  index: scope.__wardenIndex as Record<string, [number, number]>,
+};
 delete scope.__wardenHost;
 delete scope.__wardenModules;
 delete scope.__wardenIndex;
@@ -59,10 +60,19 @@ delete scope.__wardenMaxima;
 const RealInstance = WebAssembly.Instance;
 const RealMemory = WebAssembly.Memory;
 const RealRangeError = RangeError;
-const compiled = new Map<string, WasmModule>();
-for (const [name, [offset, length]] of Object.entries(coreIndex)) {
-  compiled.set(name, new WebAssembly.Module(new Uint8Array(coreBytes, offset, length)));
+/**
+ * `bytes` holds every module; `index` says where each is ([offset, length] by the name the glue asks for).
+ * Nothing keeps the bytes once compiled (V8 keeps its own copy), so they stop counting against the heap.
+ */
+function compile(bytes: ArrayBuffer, index: Record<string, [number, number]>): Map<string, WasmModule> {
+  const out = new Map<string, WasmModule>();
+  for (const [name, [offset, length]] of Object.entries(index)) {
+    out.set(name, new WebAssembly.Module(new Uint8Array(bytes, offset, length)));
+  }
+  return out;
 }
+const compiled = compile(delivered.bytes, delivered.index);
+delivered.bytes = new ArrayBuffer(0);
 
 /**
  * The glue writes strings straight into guest memory with `encodeInto`, which the guest runtime's TextEncoder
