@@ -282,15 +282,16 @@ export class Kernel {
       sb.inFlight++;
       try {
         reserve(requestBytes);
+        // Written ahead: the decision is on record before the operation can have any effect, so a crash
+        // mid-operation cannot leave an effect with no record. A failure after this adds a second record.
+        this.recordCall(sb, handle, opName, summary, "allow");
         const signal = AbortSignal.any([sb.run.signal, handle.signal]);
-        const value = await op.run({ grant: handle.grant, resource: handle.resource }, args, {
+        return await op.run({ grant: handle.grant, resource: handle.resource }, args, {
           signal,
           handleName: handle.name,
           owner: sb.tool,
           reserve,
         });
-        this.recordCall(sb, handle, opName, summary, "allow");
-        return value;
       } finally {
         sb.inFlight--;
         sb.dataInFlight -= reserved;

@@ -703,7 +703,7 @@ describe("quotas", () => {
 });
 
 describe("audit", () => {
-  test("each allowed call, denial and error leaves exactly one record", async () => {
+  test("each decision leaves one record, written before the operation runs; a failure after it, a second", async () => {
     const { kernel, audit } = world();
     const sb = sandbox(kernel, "toolA");
     const fd = await grant(kernel, sb, "files", `fs:read,list:${dir}`);
@@ -756,12 +756,15 @@ describe("audit", () => {
     for (const [n, op, args, expected] of cases) {
       const before = audit.records.length;
       await kernel.invoke(sb, n, op, args).catch(() => undefined);
-      expect(audit.records.length).toBe(before + 1);
+      // The operation ran (it passed the gate) and then failed: its allow record comes first.
+      const ranThenFailed = expected.code === "NOT_FOUND";
+      expect(audit.records.length).toBe(before + (ranThenFailed ? 2 : 1));
+      if (ranThenFailed) expect(audit.records.at(-2)).toMatchObject({ op, decision: "allow" });
       const record = audit.records.at(-1)!;
       expect(record).toMatchObject({ event: "call", tool: "toolA", sandbox: sb.id, ...expected });
       if (expected.decision === "allow") expect(record.code).toBeUndefined();
       else expect(record.reason).toEqual(expect.any(String));
-      expect(record.seq).toBe(audit.records[before - 1]!.seq + 1);
+      expect(record.seq).toBe(audit.records[before - 1]!.seq + (ranThenFailed ? 2 : 1));
     }
     // The guest-attenuation record names rights, never the host directory.
     expect(audit.records.at(-1)?.summary).toBe("fs:read");

@@ -11,6 +11,11 @@ process.on("warning", (w) => {
   if (w.name !== "ExperimentalWarning") process.stderr.write(`${w.name}: ${w.message}\n`);
 });
 
+// A reader that stops early (`warden … | head`) closes the pipe; that is not a failure of the command.
+process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+  if (error.code !== "EPIPE") throw error;
+});
+
 const io = {
   stdout: (text: string) => void process.stdout.write(text),
   stderr: (text: string) => void process.stderr.write(text),

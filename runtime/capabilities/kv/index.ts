@@ -102,8 +102,13 @@ export function createKvKind(store: KvStore): CapabilityKind<KvScope, void> {
     },
     formatSpec: (grant) =>
       `kv:${grant.rights.join(",")}${grant.scope.namespace.startsWith("named:") ? `:${grant.scope.namespace.slice(6)}` : ""}`,
-    describe: (grant) =>
-      `${grant.rights.join(", ")} keys${grant.scope.prefix ? ` starting with "${grant.scope.prefix}"` : ""} in its private store`,
+    describe: (grant) => {
+      const keys = grant.scope.prefix ? `keys starting with "${grant.scope.prefix}"` : "keys";
+      const store = grant.scope.namespace.startsWith("named:")
+        ? `the shared store "${grant.scope.namespace.slice(6)}"`
+        : "its private store";
+      return `${grant.rights.join(", ")} ${keys} in ${store}`;
+    },
     async open() {},
     async close() {},
     narrowArgs: z.strictObject({ prefix: z.string().min(1).max(256) }),
