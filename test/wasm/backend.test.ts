@@ -179,6 +179,13 @@ describe("imports are checked before anything runs", () => {
     const junk = join(dir, "junk.wasm");
     writeFileSync(junk, "not wasm at all");
     expect(await failure(runtime.loadTool(junk))).toMatchObject({ code: "LOAD_ERROR" });
+    // A component header over a section jco cannot read: jco's error, in a worker, as a LOAD_ERROR.
+    const broken = join(dir, "broken.wasm");
+    writeFileSync(broken, Uint8Array.of(0x00, 0x61, 0x73, 0x6d, 0x0d, 0x00, 0x01, 0x00, 0x7f, 0x01, 0x00));
+    expect(await failure(runtime.loadTool(broken))).toMatchObject({
+      code: "LOAD_ERROR",
+      message: expect.stringMatching(/^jco could not transpile the component: /),
+    });
   });
 
   test("a JS tool on the wasm backend, or a component on another, is a USAGE error", async () => {

@@ -14,6 +14,8 @@ export interface PreparedComponent {
 }
 
 const FORMAT = "warden-component/1";
+/** Largest component accepted: it is parsed and transpiled on the host (a SpiderMonkey one is ~12 MiB). */
+const MAX_COMPONENT_BYTES = 64 << 20;
 
 const packedSchema = z.strictObject({
   format: z.literal(FORMAT),
@@ -27,6 +29,12 @@ const packedSchema = z.strictObject({
  * may be imported, and warden:tool/tool must be exported. Returns the SandboxModule source for the wasm backend.
  */
 export async function prepareComponent(bytes: Uint8Array): Promise<string> {
+  if (bytes.length > MAX_COMPONENT_BYTES) {
+    throw new WardenError(
+      "LOAD_ERROR",
+      `the component is ${Math.ceil(bytes.length / 2 ** 20)} MiB; Warden loads components of up to ${MAX_COMPONENT_BYTES / 2 ** 20} MiB`,
+    );
+  }
   const types = capabilityTypesOf(componentImports(bytes));
   const transpiled = await transpile(bytes);
   if (!transpiled.exports.includes(TOOL_EXPORT)) {

@@ -5,8 +5,13 @@ import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } 
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { Worker } from "node:worker_threads";
 import { z } from "zod";
 import { WardenError } from "../../errors.ts";
+import type { WorkerReply } from "./transpile-worker.ts";
+
+/** How long jco may take on one component (a 12 MiB SpiderMonkey component takes about a second). */
+const TRANSPILE_MS = 60_000;
 
 export interface Transpiled {
   /** The glue, an ES module exporting `instantiate(getCoreModule, imports, instantiateCore)`. */
@@ -39,36 +44,52 @@ export async function transpile(bytes: Uint8Array): Promise<Transpiled> {
   const key = createHash("sha256").update(`jco-transpile ${jcoVersion()}\n`).update(bytes).digest("hex");
   const cached = memory.get(key) ?? readDisk(key);
   if (cached) return remember(key, cached);
-  // Imported when first needed: jco takes ~100 ms to load, which a CLI run of a JS tool should not pay.
-  const { transpileBytes } = await import("@bytecodealliance/jco-transpile");
-  let result: Awaited<ReturnType<typeof transpileBytes>>;
-  try {
-    result = await transpileBytes(bytes, {
-      name: "tool",
-      instantiation: "sync",
-      // Everything stays in memory and inside the sandbox: no WASI shims, no base64-inlined modules, no Node APIs.
-      wasiShim: false,
-      nodejsCompat: false,
-      tlaCompat: false,
-      base64Cutoff: 0,
-      emitTypescriptDeclarations: false,
-      noComponentErrorWrapping: true,
-    });
-  } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    throw new WardenError("LOAD_ERROR", `jco could not transpile the component: ${message.split("\n")[0]}`);
-  }
+  const result = await inWorker(bytes);
   const decoder = new TextDecoder();
   const modules = new Map<string, Uint8Array>();
   let glue: string | undefined;
-  for (const [name, content] of Object.entries(result.files)) {
+  for (const [name, content] of Object.entries(result.files ?? {})) {
     if (name.endsWith(".wasm")) modules.set(name, content);
     else if (name === "tool.js") glue = decoder.decode(content);
   }
   if (glue === undefined) throw new WardenError("INTERNAL", "jco produced no glue module");
-  const transpiled = { glue, modules, exports: result.exports.map(([name]) => name) };
+  const transpiled = { glue, modules, exports: result.exports ?? [] };
   writeDisk(key, transpiled);
   return remember(key, transpiled);
+}
+
+/**
+ * Runs jco in a worker thread: the host's event loop stays free while it works, and a component that keeps
+ * it busy too long is refused. (Its memory is the process's; prepare.ts caps the component's size.)
+ */
+function inWorker(bytes: Uint8Array): Promise<WorkerReply & { ok: true }> {
+  const worker = new Worker(new URL("./transpile-worker.ts", import.meta.url), { workerData: bytes });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      void worker.terminate();
+      reject(
+        new WardenError(
+          "LOAD_ERROR",
+          `jco took longer than ${TRANSPILE_MS / 1000} s to transpile the component; Warden refuses it`,
+        ),
+      );
+    }, TRANSPILE_MS);
+    worker.once("message", (reply: WorkerReply) => {
+      clearTimeout(timer);
+      void worker.terminate();
+      if (reply.ok) resolve(reply as WorkerReply & { ok: true });
+      else reject(new WardenError("LOAD_ERROR", `jco could not transpile the component: ${reply.error}`));
+    });
+    worker.once("error", (error) => {
+      clearTimeout(timer);
+      reject(
+        new WardenError(
+          "LOAD_ERROR",
+          `jco could not transpile the component: ${error.message.split("\n")[0]}`,
+        ),
+      );
+    });
+  });
 }
 
 function remember(key: string, value: Transpiled): Transpiled {
