@@ -15,7 +15,16 @@ import {
   wardenSubject,
   workerThread,
 } from "./subjects/index.ts";
-import { capabilityCalls, coldStart, FULL, idleMemory, QUICK, throughput, warmCalls } from "./suites.ts";
+import {
+  capabilityCalls,
+  coldStart,
+  FULL,
+  hostOperations,
+  idleMemory,
+  QUICK,
+  throughput,
+  warmCalls,
+} from "./suites.ts";
 
 const { values } = parseArgs({
   options: {
@@ -25,11 +34,15 @@ const { values } = parseArgs({
   },
 });
 const sizes = values.quick ? QUICK : FULL;
-const runtime = createRuntime({ log: () => {} });
-const known = (backend: string) => runtime.hasBackend(backend);
-const wardens: Subject[] = [wardenSubject(runtime, "warden v8", { backend: "v8" })];
-for (const backend of ["quickjs"])
-  if (known(backend)) wardens.push(wardenSubject(runtime, `warden ${backend}`, { backend }));
+// In-process is the like-for-like comparison with bare isolated-vm; cells (Warden's default) add a process
+// boundary and are measured as their own subject.
+const runtime = createRuntime({ log: () => {}, isolation: "in-process" });
+const inProcess: Subject[] = [wardenSubject(runtime, "warden v8", { backend: "v8" })];
+for (const backend of ["quickjs"]) {
+  if (runtime.hasBackend(backend)) inProcess.push(wardenSubject(runtime, `warden ${backend}`, { backend }));
+}
+const inCell = wardenSubject(runtime, "warden v8 in a cell", { backend: "v8:cell" });
+const wardens: Subject[] = [...inProcess, inCell];
 const baselines = [bareIsolate, nodeVm, workerThread, childProcess, mcpStdio];
 const figures: Figure[] = [];
 const progress = (text: string) => process.stderr.write(`${text}\n`);
@@ -55,17 +68,20 @@ for (const subject of [...wardens, ...baselines]) {
 const dir = mkdtempSync(join(tmpdir(), "warden-bench-"));
 for (const subject of wardens) {
   progress(`capability calls: ${subject.name}`);
-  figures.push(...(await capabilityCalls(runtime, dir, sizes, subject.name.replace("warden ", ""))));
+  figures.push(...(await capabilityCalls(runtime, dir, sizes, subject)));
 }
+figures.push(...(await hostOperations(dir, sizes)));
+// Memory and throughput of in-process subjects only: a cell's memory is in another process, which this
+// process's RSS does not see.
 for (const count of sizes.idle) {
-  for (const subject of [...wardens, bareIsolate, nodeVm, workerThread]) {
+  for (const subject of [...inProcess, bareIsolate, nodeVm, workerThread]) {
     if (count > 100 && subject === workerThread) continue; // ~10 MiB each: a thousand would only measure swap
     progress(`idle memory x${count}: ${subject.name}`);
     figures.push(...(await idleMemory(subject, count)));
   }
 }
 const cores = availableParallelism();
-for (const subject of [...wardens, bareIsolate]) {
+for (const subject of [...inProcess, bareIsolate]) {
   progress(`throughput: ${subject.name}`);
   figures.push(...(await throughput(subject, sizes, cores * 4, 0)));
   if (subject.name.startsWith("warden"))

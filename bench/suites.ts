@@ -62,15 +62,16 @@ export async function capabilityCalls(
   runtime: Runtime,
   dir: string,
   sizes: Sizes,
-  backend?: string,
+  subject: Subject,
 ): Promise<Figure[]> {
+  const backend = subject.backend;
   await writeFile(join(dir, "small.txt"), "a small file\n");
   const tool = await runtime.loadTool(fileURLToPath(new URL("tools/caps.js", import.meta.url)), {
     grants: { files: `fs:read:${dir}`, store: "kv" },
     backend,
   });
   const n = sizes.capabilityOps;
-  const label = `warden ${backend ?? "v8"}`;
+  const label = subject.name;
   const figures: Figure[] = [];
   try {
     for (const op of ["fs", "kv"] as const) {
@@ -90,7 +91,15 @@ export async function capabilityCalls(
   } finally {
     await tool.dispose();
   }
+  return figures;
+}
+
+/** The same operations done directly by the host, for the capability-call figures to be read against. */
+export async function hostOperations(dir: string, sizes: Sizes): Promise<Figure[]> {
+  const n = sizes.capabilityOps;
+  const figures: Figure[] = [];
   const file = join(dir, "small.txt");
+  await writeFile(file, "a small file\n");
   figures.push(
     summarise(
       "capability call: fs read of a small file",
@@ -172,7 +181,7 @@ export async function throughput(
 
 /** Rogue tools in their own runtime, calling in a loop and hitting their limits, until stopped. */
 async function startRogues(count: number): Promise<() => Promise<number>> {
-  const runtime = createRuntime({ log: () => {} });
+  const runtime = createRuntime({ log: () => {}, isolation: "in-process" });
   const dir = fileURLToPath(new URL(".", import.meta.url));
   const rogue = join(dir, "..", "examples", "tools", "rogue.ts");
   const tools = await Promise.all(

@@ -19,6 +19,8 @@ export interface Subject {
   name: string;
   /** True for Warden's own sandboxes; the others are baselines. */
   warden: boolean;
+  /** For Warden's subjects, the backend (and isolation) tools are loaded with. */
+  backend?: string;
   start(): Promise<Instance>;
 }
 
@@ -29,6 +31,7 @@ export function wardenSubject(runtime: Runtime, name: string, options: { backend
   return {
     name,
     warden: true,
+    backend: options.backend,
     async start() {
       const tool = await runtime.loadTool(here("../tools/echo.js"), { backend: options.backend });
       return {
