@@ -323,8 +323,13 @@ describe.concurrent("warden tool run: grants and usage", () => {
   });
 });
 
+/** Longer than any healthy CLI run, even on a loaded machine; shorter than the runner's own timeout. */
+const HANG_MS = 12_000;
+
 describe.concurrent("warden tool run: limits", () => {
-  test("a busy loop under --timeout-ms 300 ends with LIMIT_EXCEEDED within 3 s", async () => {
+  // The bound catches a hang, not speed: the whole CLI run (Node, Warden, a cell) is timed, on a busy CI
+  // machine. How fast a limit fires is measured in bench/, never asserted here.
+  test("a busy loop under --timeout-ms 300 ends with LIMIT_EXCEEDED, without hanging", async () => {
     const r = await runCli([
       "tool",
       "run",
@@ -335,7 +340,7 @@ describe.concurrent("warden tool run: limits", () => {
       state(),
     ]);
     expectKilledByLimit(r);
-    expect(r.ms).toBeLessThan(3000);
+    expect(r.ms).toBeLessThan(HANG_MS);
   });
 
   test("a busy loop under --cpu-ms 200 is LIMIT_EXCEEDED naming the CPU-time limit", async () => {
@@ -349,7 +354,7 @@ describe.concurrent("warden tool run: limits", () => {
       state(),
     ]);
     expectKilledByLimit(r, "CPU-time limit", "200 ms", "--cpu-ms");
-    expect(r.ms).toBeLessThan(3000);
+    expect(r.ms).toBeLessThan(HANG_MS);
   });
 
   test("a never-settling promise is LIMIT_EXCEEDED naming the wall-time limit", async () => {
@@ -366,7 +371,7 @@ describe.concurrent("warden tool run: limits", () => {
       state(),
     ]);
     expectKilledByLimit(r, "wall-time limit", "300 ms", "--timeout-ms");
-    expect(r.ms).toBeLessThan(3000);
+    expect(r.ms).toBeLessThan(HANG_MS);
   });
 
   test("a memory hog under --memory-mb 16 is LIMIT_EXCEEDED naming memory", async () => {
