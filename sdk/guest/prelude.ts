@@ -137,6 +137,8 @@ class TextDecoderShim {
  * WebAssembly memories (and a module's own `memory.grow`) and resizable or growable buffers reached
  * gigabytes under a 16 MiB limit. What cannot be bounded is removed: the WebAssembly namespace, and the
  * methods that grow a buffer in place. Deleting them leaves no other path to them in the context.
+ * QuickJS has no WebAssembly and allocates every buffer on its capped heap; it gets the same deletions so
+ * that a tool sees one API on every backend.
  */
 function setupContext(): void {
   const global = globalThis as Record<string, unknown>;

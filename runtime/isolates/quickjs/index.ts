@@ -53,11 +53,11 @@ class QuickJSSandbox implements Sandbox {
   private disposed = false;
   private outstanding = 0;
   private startedAt = performance.now();
-  /** Milliseconds the guest has held the host's thread in the running phase: its CPU time. */
+  /** CPU time of this thread spent in the running phase's sections, in ms: the guest's CPU time. */
   private cpuUsed = 0;
   private wallDeadline = Number.POSITIVE_INFINITY;
-  /** When the section now running must stop: the nearer of the wall deadline and the CPU left. */
-  private sectionDeadline = Number.POSITIVE_INFINITY;
+  /** The thread's CPU clock when the section now running began (undefined outside sections). */
+  private sectionCpuStart: number | undefined;
   private interrupted: "wall" | "cpu" | "memory" | undefined;
   private current: Phase | undefined;
   /** Replies that arrived for the running phase, delivered by its pump and only inside a section. */
@@ -124,8 +124,9 @@ class QuickJSSandbox implements Sandbox {
    */
   private shouldInterrupt(): boolean {
     if (this.engine.memory.refused > 0) this.interrupted ??= "memory";
-    else if (performance.now() > this.sectionDeadline)
-      this.interrupted ??= performance.now() > this.wallDeadline ? "wall" : "cpu";
+    else if (performance.now() > this.wallDeadline) this.interrupted ??= "wall";
+    else if (this.cpuUsed + threadCpuMs() - (this.sectionCpuStart ?? 0) > this.limits.cpuMs)
+      this.interrupted ??= "cpu";
     return this.interrupted !== undefined;
   }
 
@@ -136,8 +137,8 @@ class QuickJSSandbox implements Sandbox {
    */
   private section<T>(work: () => T): T {
     if (this.dead) throw this.deathError();
-    const start = performance.now();
-    this.sectionDeadline = Math.min(this.wallDeadline, start + this.limits.cpuMs - this.cpuUsed);
+    const cpuStart = threadCpuMs();
+    this.sectionCpuStart = cpuStart;
     try {
       return work();
     } catch (error) {
@@ -154,14 +155,13 @@ class QuickJSSandbox implements Sandbox {
       this.kill("crash");
       throw this.deathError();
     } finally {
-      const now = performance.now();
-      this.cpuUsed += now - start;
-      this.sectionDeadline = Number.POSITIVE_INFINITY;
+      this.cpuUsed += threadCpuMs() - cpuStart;
+      this.sectionCpuStart = undefined;
       const over =
         this.interrupted ??
         (this.engine.memory.refused > 0
           ? "memory"
-          : now > this.wallDeadline
+          : performance.now() > this.wallDeadline
             ? "wall"
             : this.cpuUsed > this.limits.cpuMs
               ? "cpu"
@@ -421,6 +421,15 @@ class QuickJSSandbox implements Sandbox {
     this.disposed = true;
     this.wake?.();
   }
+}
+
+/**
+ * This thread's CPU time in ms. The guest runs on this thread, so a section's share of it is the guest's
+ * CPU time; wall time would charge the guest for the host being descheduled on a busy machine.
+ */
+function threadCpuMs(): number {
+  const { user, system } = process.threadCpuUsage();
+  return (user + system) / 1000;
 }
 
 /** A number or string argument from the guest; anything else reads as undefined without running guest code. */
