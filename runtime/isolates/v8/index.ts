@@ -2,6 +2,7 @@
 import ivm from "isolated-vm";
 import { WardenError } from "../../errors.ts";
 import { ALLOWED_IMPORTS, preludeSource } from "../prelude.ts";
+import { IsolateSupervisor, type Phase } from "../supervisor.ts";
 import type {
   Backend,
   HostCall,
@@ -12,8 +13,7 @@ import type {
   SandboxModule,
   Usage,
 } from "../types.ts";
-import { type LimitKind, watch } from "../watchdog.ts";
-import { GuestReportedError, limitError, parseEnvelope } from "./results.ts";
+import { parseEnvelope } from "./results.ts";
 
 /** Largest request a guest may send in one handle call; bigger ones are refused before decoding. */
 const MAX_REQUEST_CHARS = 16 << 20;
@@ -26,8 +26,6 @@ const MAX_OUTSTANDING = 256;
 const MAX_SOURCE_CHARS = 16 << 20;
 /** How long an output check may run on the host's thread before it is redone on isolated-vm's pool. */
 const SYNC_CHECK_MS = 5;
-/** How long dispose() waits for a killed isolate's thread to finish what V8 could not interrupt. */
-const DISPOSE_WAIT_MS = 10_000;
 
 let snapshot: ivm.ExternalCopy<ArrayBuffer> | undefined;
 
@@ -45,26 +43,33 @@ class V8Sandbox implements Sandbox {
   private readonly limits: Limits;
   private readonly refs: { run: Ref; reply: Ref; describe: Ref };
   private checker: Ref | undefined;
-  /** Why the isolate was killed, if it was; turns the error its callers see into the right code. */
-  private killed: LimitKind | "memory" | "flood" | "crash" | undefined;
+  private readonly supervisor: IsolateSupervisor;
   private outstanding = 0;
-  private startedAt = performance.now();
 
-  constructor(isolate: ivm.Isolate, context: ivm.Context, limits: Limits, refs: V8Sandbox["refs"]) {
+  constructor(
+    isolate: ivm.Isolate,
+    context: ivm.Context,
+    limits: Limits,
+    refs: V8Sandbox["refs"],
+    supervisor: IsolateSupervisor,
+  ) {
     this.isolate = isolate;
     this.context = context;
     this.limits = limits;
     this.refs = refs;
+    this.supervisor = supervisor;
   }
 
   static async create(limits: Limits, hostCall: HostCall): Promise<V8Sandbox> {
     let sandbox: V8Sandbox | undefined;
+    let supervisor: IsolateSupervisor | undefined;
     const isolate = new ivm.Isolate({
       memoryLimit: limits.memoryMb,
       snapshot: preludeSnapshot(),
-      // V8 gave up on this isolate. Recorded so callers get SANDBOX_CRASHED; cells (a later layer) keep the process safe.
-      onCatastrophicError: () => sandbox?.markCrashed(),
+      // V8 gave up on this isolate. Recorded so callers get SANDBOX_CRASHED; cells keep the process safe.
+      onCatastrophicError: () => supervisor?.markCrashed(),
     });
+    supervisor = new IsolateSupervisor(isolate, limits);
     // Setting up runs no tool code, so it uses isolated-vm's synchronous calls: each asynchronous one is a
     // thread-pool round trip, and together they cost more than the isolate itself.
     const context = isolate.createContextSync();
@@ -81,36 +86,20 @@ class V8Sandbox implements Sandbox {
     const warden = global.getSync("__warden", { reference: true }) as ivm.Reference<Record<string, unknown>>;
     const ref = (name: string) => warden.getSync(name, { reference: true }) as Ref;
     const refs = { run: ref("run"), reply: ref("reply"), describe: ref("describe") };
-    sandbox = new V8Sandbox(isolate, context, limits, refs);
+    sandbox = new V8Sandbox(isolate, context, limits, refs, supervisor);
     return sandbox;
   }
 
-  /** Settles when the isolate's thread is done with the last phase's work. */
-  private settled: Promise<void> = Promise.resolve();
-
-  /** The running phase's caller, answered at once if the sandbox is killed mid-phase. */
-  private current: { phase: "load" | "call"; answer: (error: WardenError) => void } | undefined;
-
-  private kill(reason: LimitKind | "flood"): void {
-    this.killed ??= reason;
-    if (!this.isolate.isDisposed) this.isolate.dispose();
-    if (this.current) this.current.answer(limitError(this.killed, this.current.phase, this.limits));
-  }
-
   get dead(): boolean {
-    return this.killed !== undefined || this.isolate.isDisposed;
-  }
-
-  private markCrashed(): void {
-    this.killed ??= "crash";
+    return this.supervisor.dead;
   }
 
   private onRequest(id: unknown, fd: unknown, op: unknown, argsJson: unknown, hostCall: HostCall): void {
     // Guest code runs only inside a guarded phase; a request from anywhere else is a bug or an attack.
-    const phase = this.current;
+    const phase = this.supervisor.phase;
     if (this.dead || !phase || typeof id !== "number") return;
     if (++this.outstanding > MAX_OUTSTANDING) {
-      this.kill("flood");
+      this.supervisor.kill("flood");
       return;
     }
     const bad =
@@ -128,56 +117,16 @@ class V8Sandbox implements Sandbox {
       : hostCall(fd as number, op as string, argsJson as string);
     void reply.then((json) => {
       this.outstanding--;
-      // Only the phase that asked is answered: a reply delivered after it ended would run guest code
-      // (the awaiting continuation) outside every CPU and wall-time limit.
-      if (!this.dead && this.current === phase) {
+      if (!this.dead && this.supervisor.phase === phase) {
         this.refs.reply.applyIgnored(undefined, [id, json], { arguments: { copy: true } });
       }
     });
   }
 
-  /** Runs `work` under this sandbox's limits; a limit that runs out kills the isolate and becomes LIMIT_EXCEEDED. */
-  private async guarded<T>(phase: "load" | "call", work: () => Promise<T>): Promise<T> {
-    if (this.dead) throw new WardenError("SANDBOX_CRASHED", "the sandbox is no longer running");
-    this.startedAt = performance.now();
+  /** A load or call under the sandbox's limits; a fresh count of the requests the phase may have waiting. */
+  private guarded<T>(phase: Phase, work: () => Promise<T>): Promise<T> {
     this.outstanding = 0;
-    // Answers the caller as soon as a limit fires: V8 may take seconds to stop a long builtin (a huge
-    // Array.fill), and the isolate's thread finishing it in the background must not hold the caller.
-    const killed = new Promise<never>((_, reject) => {
-      this.current = { phase, answer: reject };
-    });
-    const dog = watch({
-      timeoutMs: this.limits.timeoutMs,
-      cpuMs: this.limits.cpuMs,
-      // V8 may dispose the isolate on its own (memory limit); reading it then would throw on a timer.
-      cpuNow: () => (this.isolate.isDisposed ? 0 : Number(this.isolate.cpuTime) / 1e6),
-      kill: (limit) => this.kill(limit),
-    });
-    const running = work();
-    // After a kill this settles late, once the isolate's thread lets go; dispose() waits for it.
-    this.settled = running.then(
-      () => undefined,
-      () => undefined,
-    );
-    try {
-      return await Promise.race([running, killed]);
-    } catch (error) {
-      if (error instanceof WardenError || error instanceof GuestReportedError) throw error;
-      const message = error instanceof Error ? error.message : String(error);
-      // V8 disposes an isolate on its own only when it passes its memory limit (a fatal error is marked
-      // "crash" by onCatastrophicError first). Judged by the isolate's state, never by the message: a guest
-      // can throw an error with any text.
-      if (this.isolate.isDisposed) this.killed ??= "memory";
-      if (this.killed !== undefined) throw limitError(this.killed, phase, this.limits);
-      // A guest exception that escaped the prelude (only possible during load): report its message, not its stack.
-      throw new WardenError(
-        phase === "load" ? "LOAD_ERROR" : "TOOL_ERROR",
-        message.split("\n")[0]!.slice(0, 2000),
-      );
-    } finally {
-      dog.stop();
-      this.current = undefined;
-    }
+    return this.supervisor.run(phase, work);
   }
 
   async load(module: SandboxModule): Promise<RawDescriptor> {
@@ -275,29 +224,12 @@ class V8Sandbox implements Sandbox {
     return warden.getSync("checkOutput", { reference: true }) as Ref;
   }
 
-  /** CPU and wall time of the last phase; the heap only when asked, since reading it costs a lock. */
   usage(withHeap = true): Usage {
-    const disposed = this.isolate.isDisposed;
-    const usage: Usage = {
-      cpuMs: disposed ? 0 : Number(this.isolate.cpuTime) / 1e6,
-      wallMs: performance.now() - this.startedAt,
-    };
-    if (withHeap && !disposed) usage.heapBytes = this.isolate.getHeapStatisticsSync().used_heap_size;
-    return usage;
+    return this.supervisor.usage(withHeap);
   }
 
-  /**
-   * Disposes the isolate and waits (up to a bound) until its thread has let go of work still running:
-   * exiting the process while V8 tears an isolate down on another thread can crash it.
-   */
   async dispose(): Promise<void> {
-    if (!this.isolate.isDisposed) this.isolate.dispose();
-    let timer: NodeJS.Timeout | undefined;
-    const bound = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, DISPOSE_WAIT_MS);
-    });
-    await Promise.race([this.settled, bound]);
-    clearTimeout(timer);
+    await this.supervisor.dispose();
   }
 }
 

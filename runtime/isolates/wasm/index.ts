@@ -7,6 +7,7 @@ import { z } from "zod";
 import { WardenError } from "../../errors.ts";
 import { decode, encode, type Reply } from "../../protocol/codec.ts";
 import { preludeSource } from "../prelude.ts";
+import { IsolateSupervisor, type Phase } from "../supervisor.ts";
 import type {
   Backend,
   HostCall,
@@ -15,9 +16,9 @@ import type {
   RunOutcome,
   Sandbox,
   SandboxModule,
+  Usage,
 } from "../types.ts";
 import { GuestReportedError, limitError, parseEnvelope } from "../v8/results.ts";
-import { type LimitKind, watch } from "../watchdog.ts";
 import { checkDeclared } from "./imports.ts";
 import { boundModules } from "./memory.ts";
 import { unpackComponent } from "./prepare.ts";
@@ -26,8 +27,6 @@ import { unpackComponent } from "./prepare.ts";
 const MAX_REQUEST_CHARS = 16 << 20;
 /** How long a schema check may run on the host's thread before it is redone on isolated-vm's pool. */
 const SYNC_CHECK_MS = 5;
-/** How long dispose() waits for a killed isolate's thread to let go. */
-const DISPOSE_WAIT_MS = 10_000;
 
 let snapshot: ivm.ExternalCopy<ArrayBuffer> | undefined;
 /** The guest runtime's snapshot, for its output checker (run in a context no component code touches). */
@@ -65,43 +64,37 @@ class WasmSandbox implements Sandbox {
   private refs: { describe: Ref; run: Ref } | undefined;
   private checker: Ref | undefined;
   private inputSchemaJson = "{}";
-  private killed: LimitKind | "memory" | "crash" | undefined;
+  private readonly supervisor: IsolateSupervisor;
   /** The component trapped: its instance may not be entered again, so the tool's next call gets a fresh sandbox. */
   private trapped = false;
-  private current: { phase: "load" | "call"; answer: (error: WardenError) => void } | undefined;
-  private settled: Promise<void> = Promise.resolve();
-  private startedAt = performance.now();
 
-  constructor(isolate: ivm.Isolate, context: ivm.Context, limits: Limits, hostCall: HostCall) {
+  constructor(
+    isolate: ivm.Isolate,
+    context: ivm.Context,
+    limits: Limits,
+    hostCall: HostCall,
+    supervisor: IsolateSupervisor,
+  ) {
     this.isolate = isolate;
     this.context = context;
     this.limits = limits;
     this.hostCall = hostCall;
+    this.supervisor = supervisor;
   }
 
   static async create(limits: Limits, hostCall: HostCall): Promise<WasmSandbox> {
-    let sandbox: WasmSandbox | undefined;
+    let supervisor: IsolateSupervisor | undefined;
     const isolate = new ivm.Isolate({
       memoryLimit: limits.memoryMb,
       snapshot: preludeSnapshot(),
-      onCatastrophicError: () => sandbox?.markCrashed(),
+      onCatastrophicError: () => supervisor?.markCrashed(),
     });
-    sandbox = new WasmSandbox(isolate, await isolate.createContext(), limits, hostCall);
-    return sandbox;
+    supervisor = new IsolateSupervisor(isolate, limits);
+    return new WasmSandbox(isolate, await isolate.createContext(), limits, hostCall, supervisor);
   }
 
   get dead(): boolean {
-    return this.killed !== undefined || this.trapped || this.isolate.isDisposed;
-  }
-
-  private markCrashed(): void {
-    this.killed ??= "crash";
-  }
-
-  private kill(reason: LimitKind): void {
-    this.killed ??= reason;
-    if (!this.isolate.isDisposed) this.isolate.dispose();
-    if (this.current) this.current.answer(limitError(reason, this.current.phase, this.limits));
+    return this.trapped || this.supervisor.dead;
   }
 
   /**
@@ -109,7 +102,7 @@ class WasmSandbox implements Sandbox {
    * thread waits while the kernel works on the host's event loop, which stays free. Never rejects.
    */
   private async onRequest(fd: unknown, op: unknown, args: unknown): Promise<Reply> {
-    if (this.dead || !this.current)
+    if (this.dead || !this.supervisor.phase)
       return refusal("CAPABILITY_DENIED", "handles can be used only while the tool runs");
     if (typeof fd !== "number" || typeof op !== "string")
       return refusal("INVALID_ARGUMENT", "malformed handle call");
@@ -119,39 +112,8 @@ class WasmSandbox implements Sandbox {
     return decode(await this.hostCall(fd, op, argsJson)) as Reply;
   }
 
-  private async guarded<T>(phase: "load" | "call", work: () => Promise<T>): Promise<T> {
-    if (this.dead) throw new WardenError("SANDBOX_CRASHED", "the sandbox is no longer running");
-    this.startedAt = performance.now();
-    const killed = new Promise<never>((_, reject) => {
-      this.current = { phase, answer: reject };
-    });
-    const dog = watch({
-      timeoutMs: this.limits.timeoutMs,
-      cpuMs: this.limits.cpuMs,
-      cpuNow: () => (this.isolate.isDisposed ? 0 : Number(this.isolate.cpuTime) / 1e6),
-      kill: (limit) => this.kill(limit),
-    });
-    const running = work();
-    this.settled = running.then(
-      () => undefined,
-      () => undefined,
-    );
-    try {
-      return await Promise.race([running, killed]);
-    } catch (error) {
-      if (error instanceof WardenError || error instanceof GuestReportedError) throw error;
-      // Judged by the isolate's state, never by the message: V8 disposes an isolate on its own only past its heap limit.
-      if (this.isolate.isDisposed) this.killed ??= "memory";
-      if (this.killed !== undefined) throw limitError(this.killed, phase, this.limits);
-      const message = error instanceof Error ? error.message : String(error);
-      throw new WardenError(
-        phase === "load" ? "LOAD_ERROR" : "TOOL_ERROR",
-        message.split("\n")[0]!.slice(0, 2000),
-      );
-    } finally {
-      dog.stop();
-      this.current = undefined;
-    }
+  private guarded<T>(phase: Phase, work: () => Promise<T>): Promise<T> {
+    return this.supervisor.run(phase, work);
   }
 
   async load(module: SandboxModule): Promise<RawDescriptor> {
@@ -332,23 +294,12 @@ class WasmSandbox implements Sandbox {
     return String(await fresh.apply(undefined, args, { arguments: { copy: true }, result: { copy: true } }));
   }
 
-  private usage() {
-    const disposed = this.isolate.isDisposed;
-    return {
-      cpuMs: disposed ? 0 : Number(this.isolate.cpuTime) / 1e6,
-      wallMs: performance.now() - this.startedAt,
-      heapBytes: disposed ? 0 : this.isolate.getHeapStatisticsSync().used_heap_size,
-    };
+  private usage(): Usage {
+    return this.supervisor.usage(false);
   }
 
   async dispose(): Promise<void> {
-    if (!this.isolate.isDisposed) this.isolate.dispose();
-    let timer: NodeJS.Timeout | undefined;
-    const bound = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, DISPOSE_WAIT_MS);
-    });
-    await Promise.race([this.settled, bound]);
-    clearTimeout(timer);
+    await this.supervisor.dispose();
   }
 }
 
