@@ -2,7 +2,6 @@
 // inside a WebAssembly sandbox), started from a memory image of the guest runtime (see image.ts).
 import type { QuickJSContext, QuickJSHandle } from "quickjs-emscripten";
 import { WardenError } from "../../errors.ts";
-import { ALLOWED_IMPORTS } from "../prelude.ts";
 import type {
   Backend,
   HostCall,
@@ -15,6 +14,7 @@ import type {
 } from "../types.ts";
 import { GuestReportedError, limitError, parseEnvelope } from "../v8/results.ts";
 import { type Engine, startEngine } from "./image.ts";
+import { ImportGate } from "./imports.ts";
 import { guestText, stackOverflow } from "./values.ts";
 
 /** Largest request a guest may send in one handle call; bigger ones are refused before decoding. */
@@ -63,9 +63,7 @@ class QuickJSSandbox implements Sandbox {
   /** Replies that arrived for the running phase, delivered by its pump and only inside a section. */
   private readonly inbox: Array<{ id: number; json: string }> = [];
   private wake: (() => void) | undefined;
-  /** Imports resolve only while the tool module links; dynamic import() at any other time is refused. */
-  private linking = false;
-  private refusedImport: string | undefined;
+  private readonly imports = new ImportGate();
 
   private constructor(engine: Engine, limits: Limits, fns: QuickJSSandbox["fns"]) {
     this.engine = engine;
@@ -95,8 +93,8 @@ class QuickJSSandbox implements Sandbox {
     const sandbox = new QuickJSSandbox(engine, limits, fns);
     runtime.setInterruptHandler(() => sandbox.shouldInterrupt());
     runtime.setModuleLoader(
-      (name) => sandbox.moduleSource(name),
-      (_base, requested) => sandbox.resolveImport(requested),
+      (name) => sandbox.imports.source(name),
+      (_base, requested) => sandbox.imports.resolve(requested),
     );
     const send = tool.newFunction("send", (id, fd, op, args) => {
       sandbox.onRequest(tool, [id, fd, op, args], hostCall);
@@ -301,22 +299,6 @@ class QuickJSSandbox implements Sandbox {
     return result.value;
   }
 
-  // --- modules -----------------------------------------------------------------------------------------
-
-  private resolveImport(requested: string): string {
-    if (!this.linking) throw new Error(`cannot import "${requested}"`);
-    if (!ALLOWED_IMPORTS.has(requested)) {
-      this.refusedImport ??= requested;
-      throw new Error(`cannot import "${requested}"`);
-    }
-    return requested;
-  }
-
-  private moduleSource(name: string): string | { error: Error } {
-    const source = this.linking ? ALLOWED_IMPORTS.get(name) : undefined;
-    return source ?? { error: new Error(`cannot import "${name}"`) };
-  }
-
   // --- the Sandbox interface ----------------------------------------------------------------------------
 
   async load(module: SandboxModule): Promise<RawDescriptor> {
@@ -328,22 +310,16 @@ class QuickJSSandbox implements Sandbox {
     }
     return this.guarded("load", async () => {
       const { tool } = this.engine;
-      this.linking = true;
-      const evaluated = (() => {
-        try {
-          return this.section(() =>
-            tool.evalCode(module.source, `tool:///${module.filename}`, { type: "module", strict: true }),
-          );
-        } finally {
-          this.linking = false;
-        }
-      })();
-      if (this.refusedImport !== undefined) {
+      // Linking resolves every static import before any tool code runs; a refused one fails the load.
+      const evaluated = this.imports.linkWith(() =>
+        this.section(() =>
+          tool.evalCode(module.source, `tool:///${module.filename}`, { type: "module", strict: true }),
+        ),
+      );
+      const refusal = this.imports.refusal();
+      if (refusal) {
         (evaluated.error ?? evaluated.value).dispose();
-        throw new WardenError(
-          "LOAD_ERROR",
-          `the tool imports "${this.refusedImport}"; a tool may import only ${[...ALLOWED_IMPORTS.keys()].join(" and ")} (bundle anything else into the tool file)`,
-        );
+        throw refusal;
       }
       if (evaluated.error) {
         const text = this.section(() => guestText(tool, evaluated.error));
