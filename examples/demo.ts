@@ -11,7 +11,7 @@ async function attempt(label: string, run: () => Promise<unknown>): Promise<void
     outcome = `ok      ${JSON.stringify(await run())}`;
   } catch (error) {
     if (!(error instanceof WardenError)) throw error;
-    outcome = `${error.code.padEnd(17)} ${error.message}`;
+    outcome = `${error.code.padEnd(17)} ${error.message}${error.hint ? `; ${error.hint}` : ""}`;
   }
   rows.push([label, `${Math.round(performance.now() - started)} ms`.padStart(7), outcome]);
 }
@@ -42,11 +42,13 @@ for (const trick of [
 await attempt("read-file after the rogue", () => reader.call({ path: "hello.txt" }));
 
 const width = Math.max(...rows.map((r) => r[0]!.length));
-console.log("Warden demo: each tool runs in its own V8 isolate with only the handles it was granted.\n");
+console.log(
+  "Warden demo: each tool runs in its own V8 isolate, inside a supervised cell process, with only the handles it was granted.\n",
+);
 for (const [label, ms, outcome] of rows) console.log(`${label!.padEnd(width)}  ${ms}  ${outcome}`);
 const audit = runtime.auditRecords.filter((r) => r.event === "call" && r.op !== "run");
 const denied = audit.filter((r) => r.decision === "deny").length;
 console.log(
-  `\nAudit: ${audit.length} handle calls checked by the kernel, ${denied} denied. The host is still running.`,
+  `\nAudit: ${audit.length} decisions on handle calls recorded, ${denied} of them denials. The host is still running.`,
 );
 await runtime.close();
