@@ -78,14 +78,15 @@ export class Tool {
 
   private async callNow(input: unknown, context: CallContext): Promise<unknown> {
     if (this.disposed) throw new WardenError("USAGE", `tool "${this.name}" has been disposed`);
-    if (this.sandbox.dead) {
-      await this.sandbox.dispose();
-      this.sandbox = await this.restart();
-    }
     const audit: AuditLog = this.kernel.audit;
     const inputJson = JSON.stringify(input ?? null);
     this.kernel.beginRun(this.record, context.session);
     try {
+      // Inside the audited block: a call whose fresh sandbox fails to start is recorded like any failure.
+      if (this.sandbox.dead) {
+        await this.sandbox.dispose();
+        this.sandbox = await this.restart();
+      }
       const outcome = await this.sandbox.run(
         inputJson,
         JSON.stringify(this.kernel.handlesOf(this.record)),

@@ -856,6 +856,24 @@ describe("through real sandboxes", () => {
 
   const FILES = { files: { type: "fs", rights: ["read", "list"] } };
 
+  test("a call whose fresh sandbox fails to start is audited like any failed call", async () => {
+    // V8 seeds Math.random per isolate, so this module defines a different output schema each time it loads.
+    const file = writeTool(home, {
+      output: 'z.object({ ["k" + Math.floor(Math.random() * 1e9)]: z.string().optional() })',
+      run: "if (input.spin) for (;;) {} return {};",
+    });
+    const tool = await runtime.loadTool(file, { backend: "v8", limits: { cpuMs: 100 } });
+    await expect(tool.call({ spin: true })).rejects.toMatchObject({ code: "LIMIT_EXCEEDED" });
+    await expect(tool.call({ spin: false }, { session: "restart-test" })).rejects.toMatchObject({
+      code: "LOAD_ERROR",
+      message: expect.stringMatching(/defined itself differently/),
+    });
+    expect(runtime.auditRecords.filter((r) => r.session === "restart-test")).toMatchObject([
+      { op: "run", decision: "error", code: "LOAD_ERROR" },
+    ]);
+    await tool.dispose();
+  });
+
   test("a handle revoked by the host between two calls is denied on the second", async () => {
     const file = writeTool(home, {
       capabilities: FILES,
