@@ -1,13 +1,25 @@
 // Running an isolated-vm isolate's work under a sandbox's limits: the watchdog, kills, what a kill tells the
 // caller, and disposal. One owner for this, shared by the backends whose sandboxes are isolates (v8, wasm).
-import type ivm from "isolated-vm";
+import ivm from "isolated-vm";
 import { WardenError } from "../errors.ts";
+import { preludeSource } from "./prelude.ts";
 import type { Limits, Usage } from "./types.ts";
 import { GuestReportedError, limitError } from "./v8/results.ts";
 import { type LimitKind, watch } from "./watchdog.ts";
 
 export type Phase = "load" | "call";
 export type KillReason = LimitKind | "memory" | "flood" | "crash";
+
+let snapshot: ivm.ExternalCopy<ArrayBuffer> | undefined;
+
+/**
+ * The guest runtime (with zod) as a V8 snapshot, made once per process for every isolate backend: zod is
+ * parsed and run once, not once per sandbox.
+ */
+export function preludeSnapshot(): ivm.ExternalCopy<ArrayBuffer> {
+  snapshot ??= ivm.Isolate.createSnapshot([{ code: preludeSource(), filename: "warden:prelude" }]);
+  return snapshot;
+}
 
 /** How long dispose() waits for a killed isolate's thread to finish what V8 could not interrupt. */
 const DISPOSE_WAIT_MS = 10_000;

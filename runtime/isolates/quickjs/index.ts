@@ -2,6 +2,7 @@
 // inside a WebAssembly sandbox), started from a memory image of the guest runtime (see image.ts).
 import type { QuickJSContext, QuickJSHandle } from "quickjs-emscripten";
 import { WardenError } from "../../errors.ts";
+import { MAX_OUTSTANDING, MAX_REQUEST_CHARS, MAX_SOURCE_CHARS } from "../bounds.ts";
 import type {
   Backend,
   HostCall,
@@ -17,12 +18,6 @@ import { type Engine, startEngine } from "./image.ts";
 import { ImportGate } from "./imports.ts";
 import { guestText, stackOverflow } from "./values.ts";
 
-/** Largest request a guest may send in one handle call; bigger ones are refused before decoding. */
-const MAX_REQUEST_CHARS = 16 << 20;
-/** Requests received but not yet answered; more means the guest subverted its runtime to flood the host. */
-const MAX_OUTSTANDING = 256;
-/** Largest tool module accepted; it is compiled on the host's thread. */
-const MAX_SOURCE_CHARS = 16 << 20;
 /**
  * QuickJS's own stack limit. Its frames run as WebAssembly frames on the host thread's stack, so the limit
  * must trip before V8's does: at 256 KiB QuickJS stops plain recursion at about 1,400 calls, well inside

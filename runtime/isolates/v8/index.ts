@@ -1,8 +1,9 @@
 // The V8 backend: each sandbox is a fresh isolated-vm isolate started from a snapshot of the guest runtime.
 import ivm from "isolated-vm";
 import { WardenError } from "../../errors.ts";
-import { ALLOWED_IMPORTS, preludeSource } from "../prelude.ts";
-import { IsolateSupervisor, type Phase } from "../supervisor.ts";
+import { MAX_OUTSTANDING, MAX_REQUEST_CHARS, MAX_SOURCE_CHARS, SYNC_CHECK_MS } from "../bounds.ts";
+import { ALLOWED_IMPORTS } from "../prelude.ts";
+import { IsolateSupervisor, type Phase, preludeSnapshot } from "../supervisor.ts";
 import type {
   Backend,
   HostCall,
@@ -14,26 +15,6 @@ import type {
   Usage,
 } from "../types.ts";
 import { parseEnvelope } from "./results.ts";
-
-/** Largest request a guest may send in one handle call; bigger ones are refused before decoding. */
-const MAX_REQUEST_CHARS = 16 << 20;
-/**
- * Requests received but not yet answered. The guest runtime keeps far fewer in flight, so more means the
- * guest subverted it to flood the host's queue: the sandbox is killed.
- */
-const MAX_OUTSTANDING = 256;
-/** Largest tool module accepted; it is compiled on the host's thread. */
-const MAX_SOURCE_CHARS = 16 << 20;
-/** How long an output check may run on the host's thread before it is redone on isolated-vm's pool. */
-const SYNC_CHECK_MS = 5;
-
-let snapshot: ivm.ExternalCopy<ArrayBuffer> | undefined;
-
-/** One snapshot per process: parsing and running zod once instead of once per sandbox. */
-function preludeSnapshot(): ivm.ExternalCopy<ArrayBuffer> {
-  snapshot ??= ivm.Isolate.createSnapshot([{ code: preludeSource(), filename: "warden:prelude" }]);
-  return snapshot;
-}
 
 type Ref = ivm.Reference<(...args: unknown[]) => unknown>;
 

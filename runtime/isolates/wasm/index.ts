@@ -6,8 +6,8 @@ import ivm from "isolated-vm";
 import { z } from "zod";
 import { WardenError } from "../../errors.ts";
 import { decode, encode, type Reply } from "../../protocol/codec.ts";
-import { preludeSource } from "../prelude.ts";
-import { IsolateSupervisor, type Phase } from "../supervisor.ts";
+import { MAX_REQUEST_CHARS, SYNC_CHECK_MS } from "../bounds.ts";
+import { IsolateSupervisor, type Phase, preludeSnapshot } from "../supervisor.ts";
 import type {
   Backend,
   HostCall,
@@ -22,18 +22,6 @@ import { GuestReportedError, limitError, parseEnvelope } from "../v8/results.ts"
 import { checkDeclared } from "./imports.ts";
 import { boundModules } from "./memory.ts";
 import { unpackComponent } from "./prepare.ts";
-
-/** Largest request a component may send in one handle call (as encoded); bigger ones are refused unread. */
-const MAX_REQUEST_CHARS = 16 << 20;
-/** How long a schema check may run on the host's thread before it is redone on isolated-vm's pool. */
-const SYNC_CHECK_MS = 5;
-
-let snapshot: ivm.ExternalCopy<ArrayBuffer> | undefined;
-/** The guest runtime's snapshot, for its output checker (run in a context no component code touches). */
-function preludeSnapshot(): ivm.ExternalCopy<ArrayBuffer> {
-  snapshot ??= ivm.Isolate.createSnapshot([{ code: preludeSource(), filename: "warden:prelude" }]);
-  return snapshot;
-}
 
 let runner: string | undefined;
 function runnerSource(): string {

@@ -1,0 +1,16 @@
+// Bounds every backend applies to what a guest sends the host: one place, so backends cannot drift apart.
+
+/** Largest request a guest may send in one handle call; bigger ones are refused before decoding. */
+export const MAX_REQUEST_CHARS = 16 << 20;
+
+/**
+ * Requests received but not yet answered. The guest runtime keeps far fewer in flight, so more means the
+ * guest subverted it to flood the host's queue: the sandbox is killed.
+ */
+export const MAX_OUTSTANDING = 256;
+
+/** Largest tool module accepted; it is compiled on the host's thread. */
+export const MAX_SOURCE_CHARS = 16 << 20;
+
+/** How long an output check may run on the host's thread before it is redone on isolated-vm's pool. */
+export const SYNC_CHECK_MS = 5;
