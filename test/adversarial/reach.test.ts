@@ -7,33 +7,23 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { createRuntime, type Runtime, WardenError } from "../../runtime/index.ts";
+import { makeReachTree, PATH_TRICKS, WRITE_TRICKS, type WriteTrick } from "../support/reach.ts";
 import { BACKENDS, tempDir, writeTool } from "../support/tools.ts";
 
-const PATH_TRICKS: Array<{ name: string; path: string }> = [
-  { name: "parent directory", path: "../outside/secret.txt" },
-  { name: "parent of a subdirectory", path: "sub/../../outside/secret.txt" },
-  { name: "absolute path", path: "/etc/passwd" },
-  { name: "/proc", path: "/proc/self/environ" },
-  { name: "sibling with the same prefix", path: "../root-evil/secret.txt" },
-  { name: "absolute symlink", path: "abs-link" },
-  { name: "relative symlink", path: "rel-link" },
-  { name: "chained symlinks", path: "chain-link" },
-  { name: "symlink to a directory", path: "dir-link/secret.txt" },
-  { name: "symlink inside pointing inside", path: "inner-link" },
-  { name: "trailing slash on a symlink", path: "dir-link/" },
-  { name: "NUL byte", path: "sub/\u0000../../outside/secret.txt" },
-];
-
-const WRITE_TRICKS: Array<{ name: string; op: string; args: string }> = [
-  { name: "write through an absolute symlink", op: "writeText", args: `"abs-link", "pwned"` },
-  { name: "write into a symlinked directory", op: "writeText", args: `"dir-link/new.txt", "pwned"` },
-  { name: "write above the root", op: "writeText", args: `"../outside/new.txt", "pwned"` },
-  { name: "mkdir above the root", op: "mkdir", args: `"../outside/made"` },
-  { name: "rename out of the root", op: "rename", args: `"inside.txt", "../outside/moved.txt"` },
-  { name: "rename the outside in", op: "rename", args: `"../outside/secret.txt", "stolen.txt"` },
-  { name: "remove through a symlinked directory", op: "remove", args: `"dir-link/secret.txt"` },
-  { name: "remove the root itself", op: "remove", args: `".", { recursive: true }` },
-];
+/** A write trick as a call on a JS tool's files handle. */
+function jsCall(t: WriteTrick): string {
+  const path = JSON.stringify(t.path);
+  switch (t.op) {
+    case "write":
+      return `caps.files.writeText(${path}, "pwned")`;
+    case "mkdir":
+      return `caps.files.mkdir(${path})`;
+    case "rename":
+      return `caps.files.rename(${path}, ${JSON.stringify(t.to)})`;
+    case "remove":
+      return `caps.files.remove(${path}, { recursive: ${Boolean(t.recursive)} })`;
+  }
+}
 
 describe.each(BACKENDS)("reach on %s", (backend) => {
   let base: string;
@@ -55,19 +45,7 @@ describe.each(BACKENDS)("reach on %s", (backend) => {
 
   beforeAll(async () => {
     base = tempDir();
-    root = join(base, "root");
-    outside = join(base, "outside");
-    for (const d of [root, outside, join(base, "root-evil"), join(root, "sub"), join(root, "inner")])
-      mkdirSync(d);
-    writeFileSync(join(outside, "secret.txt"), "OUTSIDE");
-    writeFileSync(join(base, "root-evil", "secret.txt"), "EVIL");
-    writeFileSync(join(root, "inside.txt"), "inside");
-    writeFileSync(join(root, "inner", "file.txt"), "inner");
-    symlinkSync(join(outside, "secret.txt"), join(root, "abs-link"));
-    symlinkSync("../outside/secret.txt", join(root, "rel-link"));
-    symlinkSync("rel-link", join(root, "chain-link"));
-    symlinkSync(outside, join(root, "dir-link"));
-    symlinkSync("inner/file.txt", join(root, "inner-link"));
+    ({ root, outside } = makeReachTree(base));
     server = createServer((req, res) => {
       hits++;
       if (req.url === "/to-metadata")
@@ -117,9 +95,9 @@ describe.each(BACKENDS)("reach on %s", (backend) => {
     expect(outcome).toBe("CAPABILITY_DENIED");
   });
 
-  test.each(WRITE_TRICKS)("$name is denied and changes nothing outside", async ({ op, args }) => {
+  test.each(WRITE_TRICKS)("$name is denied and changes nothing outside", async (trick) => {
     const outcome = await callTool(
-      `try { await caps.files.${op}(${args}); return "done"; } catch (e) { return e.code; }`,
+      `try { await ${jsCall(trick)}; return "done"; } catch (e) { return e.code; }`,
       { files: `fs:read,write,create,delete,list:${root}` },
       FILES,
     );
