@@ -1,4 +1,5 @@
 // Bounds every backend applies to what a guest sends the host: one place, so backends cannot drift apart.
+import type { HostCall } from "./types.ts";
 
 /** Largest request a guest may send in one handle call; bigger ones are refused before decoding. */
 export const MAX_REQUEST_CHARS = 16 << 20;
@@ -14,3 +15,29 @@ export const MAX_SOURCE_CHARS = 16 << 20;
 
 /** How long an output check may run on the host's thread before it is redone on isolated-vm's pool. */
 export const SYNC_CHECK_MS = 5;
+
+/**
+ * Passes one guest request to the kernel, or refuses it unread when its parts are not what the channel
+ * carries (or it is over the size bound). Never rejects: the reply is JSON the guest can read.
+ */
+export function forwardRequest(
+  hostCall: HostCall,
+  fd: unknown,
+  op: unknown,
+  argsJson: unknown,
+): Promise<string> {
+  if (
+    typeof fd !== "number" ||
+    typeof op !== "string" ||
+    typeof argsJson !== "string" ||
+    argsJson.length > MAX_REQUEST_CHARS
+  ) {
+    return Promise.resolve(MALFORMED);
+  }
+  return hostCall(fd, op, argsJson);
+}
+
+const MALFORMED = JSON.stringify({
+  ok: false,
+  error: { code: "INVALID_ARGUMENT", message: "malformed handle call (or over 16 MiB)" },
+});

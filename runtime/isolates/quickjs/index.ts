@@ -2,7 +2,7 @@
 // inside a WebAssembly sandbox), started from a memory image of the guest runtime (see image.ts).
 import type { QuickJSContext, QuickJSHandle } from "quickjs-emscripten";
 import { WardenError } from "../../errors.ts";
-import { MAX_OUTSTANDING, MAX_REQUEST_CHARS, MAX_SOURCE_CHARS } from "../bounds.ts";
+import { forwardRequest, MAX_OUTSTANDING, MAX_SOURCE_CHARS } from "../bounds.ts";
 import type {
   Backend,
   HostCall,
@@ -221,20 +221,7 @@ class QuickJSSandbox implements Sandbox {
       this.kill("flood");
       return;
     }
-    const bad =
-      typeof fd !== "number" ||
-      typeof op !== "string" ||
-      typeof argsJson !== "string" ||
-      argsJson.length > MAX_REQUEST_CHARS;
-    const reply = bad
-      ? Promise.resolve(
-          JSON.stringify({
-            ok: false,
-            error: { code: "INVALID_ARGUMENT", message: "malformed handle call (or over 16 MiB)" },
-          }),
-        )
-      : hostCall(fd as number, op as string, argsJson as string);
-    void reply.then((json) => {
+    void forwardRequest(hostCall, fd, op, argsJson).then((json) => {
       this.outstanding--;
       // Only the phase that asked is answered: a reply delivered after it ended would run guest code
       // (the awaiting continuation) outside every limit.

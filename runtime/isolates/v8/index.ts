@@ -1,7 +1,7 @@
 // The V8 backend: each sandbox is a fresh isolated-vm isolate started from a snapshot of the guest runtime.
 import ivm from "isolated-vm";
 import { WardenError } from "../../errors.ts";
-import { MAX_OUTSTANDING, MAX_REQUEST_CHARS, MAX_SOURCE_CHARS, SYNC_CHECK_MS } from "../bounds.ts";
+import { forwardRequest, MAX_OUTSTANDING, MAX_SOURCE_CHARS, SYNC_CHECK_MS } from "../bounds.ts";
 import { ALLOWED_IMPORTS } from "../prelude.ts";
 import { IsolateSupervisor, type Phase, preludeSnapshot } from "../supervisor.ts";
 import type {
@@ -83,20 +83,7 @@ class V8Sandbox implements Sandbox {
       this.supervisor.kill("flood");
       return;
     }
-    const bad =
-      typeof fd !== "number" ||
-      typeof op !== "string" ||
-      typeof argsJson !== "string" ||
-      argsJson.length > MAX_REQUEST_CHARS;
-    const reply = bad
-      ? Promise.resolve(
-          JSON.stringify({
-            ok: false,
-            error: { code: "INVALID_ARGUMENT", message: "malformed handle call (or over 16 MiB)" },
-          }),
-        )
-      : hostCall(fd as number, op as string, argsJson as string);
-    void reply.then((json) => {
+    void forwardRequest(hostCall, fd, op, argsJson).then((json) => {
       this.outstanding--;
       if (!this.dead && this.supervisor.phase === phase) {
         this.refs.reply.applyIgnored(undefined, [id, json], { arguments: { copy: true } });
