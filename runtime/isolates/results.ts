@@ -1,6 +1,6 @@
 // Turning what comes back from a sandbox into output or a WardenError: the result envelope and limit errors.
-import { WardenError } from "../../errors.ts";
-import type { Limits } from "../types.ts";
+import { WardenError } from "../errors.ts";
+import type { Limits } from "./types.ts";
 
 /** Parses the guest's result envelope (untrusted) into the output JSON, or throws the error it reports. */
 export function parseEnvelope(envelope: unknown, limits: Limits): string {

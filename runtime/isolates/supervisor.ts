@@ -4,7 +4,7 @@ import ivm from "isolated-vm";
 import { WardenError } from "../errors.ts";
 import { preludeSource } from "./prelude.ts";
 import type { Limits, Usage } from "./types.ts";
-import { GuestReportedError, limitError } from "./v8/results.ts";
+import { GuestReportedError, limitError } from "./results.ts";
 import { type LimitKind, watch } from "./watchdog.ts";
 
 export type Phase = "load" | "call";

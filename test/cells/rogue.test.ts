@@ -6,7 +6,7 @@ import { cellBackend } from "../../runtime/cells/backend.ts";
 import { CellPool } from "../../runtime/cells/pool.ts";
 import { WardenError } from "../../runtime/errors.ts";
 import type { Limits } from "../../runtime/isolates/types.ts";
-import { GuestReportedError } from "../../runtime/isolates/v8/results.ts";
+import { GuestReportedError } from "../../runtime/isolates/results.ts";
 
 const ROGUE = fileURLToPath(new URL("./fixtures/rogue-cell.mjs", import.meta.url));
 const LIMITS: Limits = { timeoutMs: 300, cpuMs: 300, memoryMb: 16, outputKb: 1 };

@@ -13,7 +13,7 @@ import type {
   SandboxModule,
   Usage,
 } from "../types.ts";
-import { GuestReportedError, limitError, parseEnvelope } from "../v8/results.ts";
+import { GuestReportedError, limitError, parseEnvelope } from "../results.ts";
 import { type Engine, startEngine } from "./image.ts";
 import { ImportGate } from "./imports.ts";
 import { guestText, stackOverflow } from "./values.ts";

@@ -14,7 +14,7 @@ import type {
   SandboxModule,
   Usage,
 } from "../types.ts";
-import { parseEnvelope } from "./results.ts";
+import { parseEnvelope } from "../results.ts";
 
 type Ref = ivm.Reference<(...args: unknown[]) => unknown>;
 

@@ -18,7 +18,7 @@ import type {
   SandboxModule,
   Usage,
 } from "../types.ts";
-import { GuestReportedError, limitError, parseEnvelope } from "../v8/results.ts";
+import { GuestReportedError, limitError, parseEnvelope } from "../results.ts";
 import { checkDeclared } from "./imports.ts";
 import { boundModules } from "./memory.ts";
 import { unpackComponent } from "./prepare.ts";
