@@ -1,5 +1,6 @@
 // The host's schema for what a guest says about its tool, and the check of its declared capabilities against grants.
 import { z } from "zod";
+import { kindNamed } from "./capabilities/index.ts";
 import type { CapabilityKind, Grant } from "./capabilities/types.ts";
 import { WardenError } from "./errors.ts";
 
@@ -71,7 +72,7 @@ export function matchGrants(
   const matched: GrantRequest[] = [];
   for (const [name, cap] of Object.entries(declared)) {
     const g = byName.get(name);
-    const example = `${cap.type}${cap.rights ? `:${cap.rights.join(",")}` : ""}${cap.type === "fs" ? ":DIR" : cap.type === "net" ? ":ORIGIN" : ""}`;
+    const example = `${cap.type}${cap.rights ? `:${cap.rights.join(",")}` : ""}${kindNamed(cap.type)?.exampleScope ?? ""}`;
     if (!g) {
       throw new WardenError(
         "CAPABILITY_DENIED",

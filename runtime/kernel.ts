@@ -372,13 +372,7 @@ export class Kernel {
   private async guestAttenuate(sb: SandboxRecord, handle: Handle, request: unknown): Promise<unknown> {
     const fd = sb.table.install(await this.derive(handle, request, handle.name));
     const child = sb.table.get(fd)!;
-    this.recordCall(
-      sb,
-      handle,
-      "$attenuate",
-      child.kind.formatSpec(child.grant).replace(/:\/.*$/, ""),
-      "allow",
-    );
+    this.recordCall(sb, handle, "$attenuate", child.kind.auditForm(child.grant), "allow");
     return { fd, rights: child.grant.rights };
   }
 

@@ -9,13 +9,10 @@ import { AUDIT_DB } from "./audit/chain.ts";
 import { SqliteAuditSink } from "./audit/sqlite-sink.ts";
 import { AuditLog, type AuditSink, JsonlAuditSink, MemoryAuditSink } from "./audit.ts";
 import { bridgeTo } from "./bridge.ts";
-import { createClockKind } from "./capabilities/clock/index.ts";
-import { fsKind } from "./capabilities/fs/index.ts";
-import { createKvKind } from "./capabilities/kv/index.ts";
+import { createKinds } from "./capabilities/index.ts";
 import { type KvStore, MemoryKvStore, SqliteKvStore } from "./capabilities/kv/store.ts";
-import { createLogKind, type LogSink } from "./capabilities/log/index.ts";
-import { createNetKind, type LookupFn } from "./capabilities/net/index.ts";
-import type { CapabilityKind } from "./capabilities/types.ts";
+import type { LogSink } from "./capabilities/log/index.ts";
+import type { LookupFn } from "./capabilities/net/index.ts";
 import { type CellOptions, type CellReport, Cells, type Isolation, splitBackend } from "./cells/index.ts";
 import { type GrantRequest, matchGrants, parseDescriptor, type ToolDescriptor } from "./descriptor.ts";
 import { WardenError } from "./errors.ts";
@@ -105,13 +102,7 @@ export class Runtime {
       sinks.push(new SqliteAuditSink(join(options.stateDir, AUDIT_DB)));
     }
     this.kv = options.stateDir ? new SqliteKvStore(join(options.stateDir, "kv.sqlite")) : new MemoryKvStore();
-    const kinds: CapabilityKind[] = [
-      fsKind as CapabilityKind,
-      createNetKind({ lookup: options.lookup }) as CapabilityKind,
-      createKvKind(this.kv) as CapabilityKind,
-      createClockKind() as CapabilityKind,
-      createLogKind(options.log ?? defaultLog) as CapabilityKind,
-    ];
+    const kinds = createKinds({ lookup: options.lookup, kvStore: this.kv, log: options.log ?? defaultLog });
     this.kernel = new Kernel({ kinds, audit: new AuditLog(sinks), quota: options.quota });
     for (const backend of [v8Backend, quickjsBackend, wasmBackend, ...(options.backends ?? [])])
       this.backends.set(backend.name, backend);

@@ -2,8 +2,8 @@
 import type { AuditLog } from "./audit.ts";
 import type { ToolDescriptor } from "./descriptor.ts";
 import { type ErrorCode, isErrorCode, WardenError } from "./errors.ts";
-import type { Backend, Limits, Sandbox, SandboxModule } from "./isolates/types.ts";
 import { GuestReportedError } from "./isolates/results.ts";
+import type { Backend, Limits, Sandbox, SandboxModule } from "./isolates/types.ts";
 import type { Kernel, SandboxRecord } from "./kernel.ts";
 
 /** Codes a tool may report about itself; any other code it reports must match an error the kernel really raised. */

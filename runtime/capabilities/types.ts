@@ -71,6 +71,11 @@ export interface CapabilityKind<Scope = unknown, Resource = unknown> {
   parseSpec(body: string, env: KindEnv): Grant<Scope>;
   /** The spec, in CLI syntax, of a grant: used in denial messages to name the grant that would allow a call. */
   formatSpec(grant: Grant<Scope>): string;
+  /**
+   * The grant as the audit log records a guest's attenuation: guest-safe (no host paths, no secrets), since
+   * the guest chose it. E.g. `fs:read`, `net:GET:https://api.example.com`.
+   */
+  auditForm(grant: Grant<Scope>): string;
   /** Plain words for what a grant allows, for people reading policies and errors. */
   describe(grant: Grant<Scope>): string;
   /**

@@ -1,8 +1,8 @@
 // The program a cell process runs: it hosts sandboxes of any engine and forwards their messages to the kernel
 // over stdin/stdout. It holds no handles, grants or kernel state: every handle call crosses to the kernel.
 import { WardenError } from "../errors.ts";
-import type { Sandbox } from "../isolates/types.ts";
 import { GuestReportedError } from "../isolates/results.ts";
+import type { Sandbox } from "../isolates/types.ts";
 import { loadEngine } from "./engines.ts";
 import { LineReader } from "./framing.ts";
 import { type Down, type Failure, MAX_MESSAGE_CHARS, type Up } from "./protocol.ts";

@@ -3,8 +3,8 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import type { Socket } from "node:net";
 import { type ErrorCode, isErrorCode, WardenError } from "../errors.ts";
-import type { HostCall, Limits } from "../isolates/types.ts";
 import { GuestReportedError, limitError } from "../isolates/results.ts";
+import type { HostCall, Limits } from "../isolates/types.ts";
 import { LineReader } from "./framing.ts";
 import type { CellLaunch } from "./hardening.ts";
 import type { Down, Failure, Up } from "./protocol.ts";

@@ -3,8 +3,8 @@
 import ivm from "isolated-vm";
 import { WardenError } from "../errors.ts";
 import { preludeSource } from "./prelude.ts";
-import type { Limits, Usage } from "./types.ts";
 import { GuestReportedError, limitError } from "./results.ts";
+import type { Limits, Usage } from "./types.ts";
 import { type LimitKind, watch } from "./watchdog.ts";
 
 export type Phase = "load" | "call";

@@ -1,16 +1,14 @@
-// Compiles a policy into exactly what the kernel enforces: per tool, grants parsed by each kind's own parser, and limits.
+// Compiles a policy into exactly what the kernel enforces: per tool, grants built by each kind's own policy form, and limits.
 import { createHash } from "node:crypto";
 import { realpathSync, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
+import { kindNamed } from "../capabilities/index.ts";
 import type { CapabilityKind, Grant, KindEnv } from "../capabilities/types.ts";
-import { WardenError } from "../errors.ts";
 import { DEFAULT_LIMITS, type Limits } from "../isolates/types.ts";
 import { readDocument } from "./document.ts";
 import { invalid, type Locator, type Problem } from "./problems.ts";
 import {
-  GRANT_KINDS,
   type GrantEntry,
-  type GrantKindName,
   grantSchema,
   type PinPart,
   policySchema,
@@ -175,30 +173,12 @@ function compileTool(
   };
 }
 
-function kindName(entry: GrantEntry): GrantKindName {
-  return GRANT_KINDS.find((k) => entry[k] !== undefined)!;
+/** The one kind a grant entry names (the schema allows exactly one). */
+function kindName(entry: GrantEntry): string {
+  return Object.keys(entry)[0]!;
 }
 
-/** The spec body (what follows "kind:") for a grant entry, and where each part of it came from. */
-function specBody(entry: GrantEntry, dir: string): string {
-  if (entry.fs) return `${entry.fs.rights.join(",")}:${resolve(dir, entry.fs.root)}`;
-  if (entry.net) return `${entry.net.methods.join(",")}:${entry.net.origins.join(",")}`;
-  if (entry.kv) return `${(entry.kv.rights ?? []).join(",")}${entry.kv.shared ? `:${entry.kv.shared}` : ""}`;
-  if (entry.clock)
-    return `${(entry.clock.rights ?? ["read", "sleep"]).join(",")}:${entry.clock.resolution ?? "100ms"}`;
-  return (entry.log?.rights ?? []).join(",");
-}
-
-// The kinds word their errors for the CLI's spec syntax; a policy names fields, not specs, so the spec
-// wrapper is dropped when it is recognised (and the full message kept when it is not).
-const NET_SPEC_WRAPPER = /^bad net grant "[^"]*": (.*)\. A valid spec looks like .*$/s;
-
-function inPolicyWords(message: string): string {
-  const net = NET_SPEC_WRAPPER.exec(message);
-  if (!net) return message;
-  return net[1]!.includes("scheme://") ? net[1]! : `${net[1]}; write each origin as scheme://host[:port]`;
-}
-
+/** A grant entry compiled by its kind's own policy form, straight into a grant (no spec text in between). */
 function compileGrant(
   entry: GrantEntry,
   kindEnv: KindEnv,
@@ -209,50 +189,15 @@ function compileGrant(
 ): Omit<CompiledGrant, "handle"> | undefined {
   const name = kindName(entry);
   const kind = env.kindOf(name);
-  if (!kind) {
+  const form = kindNamed(name);
+  if (!kind || !form) {
     problems.push(at.problem(path, `this runtime has no ${name} capability`));
     return undefined;
   }
   const before = problems.length;
-  const parse = (body: string, where: readonly (string | number)[]): Grant<unknown> | undefined => {
-    try {
-      return kind.parseSpec(body, kindEnv);
-    } catch (error) {
-      if (!(error instanceof WardenError)) throw error;
-      problems.push(at.problem(where, inPolicyWords(error.message)));
-      return undefined;
-    }
-  };
-  if (entry.fs) {
-    const root = resolve(kindEnv.cwd, entry.fs.root);
-    let isDir = false;
-    try {
-      isDir = statSync(root).isDirectory();
-    } catch {
-      isDir = false;
-    }
-    if (!isDir) {
-      problems.push(
-        at.problem(
-          [...path, "fs", "root"],
-          `${root} is not a directory; root is relative to the policy file`,
-        ),
-      );
-      return undefined;
-    }
-  }
-  if (entry.net) {
-    // Each origin on its own first, so a problem points at the origin that has it.
-    for (const [i, origin] of entry.net.origins.entries()) {
-      const where = [...path, "net", "origins", i];
-      if (origin.includes(","))
-        problems.push(at.problem(where, `"${origin}" is not one origin; list each on its own`));
-      else parse(`GET:${origin}`, where);
-    }
-  }
-  if (entry.kv && kindEnv.identity === undefined) return undefined; // the source problem is already reported
-  if (problems.length > before) return undefined;
-  const grant = parse(specBody(entry, kindEnv.cwd), [...path, name]);
-  if (!grant) return undefined;
+  const grant = form.policyGrant(entry[name], kindEnv, (field, message) =>
+    problems.push(at.problem([...path, name, ...field], message)),
+  );
+  if (!grant || problems.length > before) return undefined;
   return { kind, grant, spec: kind.formatSpec(grant) };
 }

@@ -1,14 +1,7 @@
 // `policy explain`: what each tool may do and may not, in plain words, from the compiled policy.
+import { KINDS } from "../capabilities/index.ts";
 import type { Limits } from "../isolates/types.ts";
 import type { CompiledPolicy, CompiledTool } from "./compile.ts";
-
-const KIND_WORDS: Record<string, string> = {
-  fs: "read or change files",
-  net: "reach the network",
-  kv: "use a key-value store",
-  clock: "read the clock or sleep",
-  log: "write log lines",
-};
 
 export function list(words: readonly string[], last = "and"): string {
   if (words.length <= 1) return words.join("");
@@ -32,11 +25,11 @@ export function explainTool(tool: CompiledTool): string {
     const missing = g.kind.rights.filter((r) => !g.grant.rights.includes(r));
     if (missing.length > 0) lines.push(`    - ${g.handle}: ${list(missing, "or")} (not granted)`);
   }
-  const absent = Object.keys(KIND_WORDS).filter((k) => !tool.grants.some((g) => g.kind.kind === k));
+  const absent = KINDS.filter((k) => !tool.grants.some((g) => g.kind.kind === k.name));
   if (absent.length > 0)
     lines.push(
       `    - ${list(
-        absent.map((k) => KIND_WORDS[k]!),
+        absent.map((k) => k.words),
         "or",
       )} (no such handle)`,
     );

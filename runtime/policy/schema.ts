@@ -1,104 +1,18 @@
 // The policy file's schema: every field Warden enforces, nothing it would not (unknown fields are errors).
 import { z } from "zod";
-import { createClockKind } from "../capabilities/clock/index.ts";
-import { fsKind } from "../capabilities/fs/index.ts";
-import { createKvKind } from "../capabilities/kv/index.ts";
-import { MemoryKvStore } from "../capabilities/kv/store.ts";
-import { createLogKind } from "../capabilities/log/index.ts";
-import { createNetKind } from "../capabilities/net/index.ts";
+import { KINDS } from "../capabilities/index.ts";
+import { strict } from "./fields.ts";
 
 /** The policy format this build reads. A file says which one it is written in, so a future format is refused, not misread. */
 export const POLICY_VERSION = 1;
 
-// The rights each kind knows, taken from the kinds themselves so the schema cannot drift from the gate.
-const RIGHTS = {
-  fs: fsKind.rights,
-  net: createNetKind().rights,
-  kv: createKvKind(new MemoryKvStore()).rights,
-  clock: createClockKind().rights,
-  log: createLogKind(() => undefined).rights,
-};
-export const GRANT_KINDS = ["fs", "net", "kv", "clock", "log"] as const;
-export type GrantKindName = (typeof GRANT_KINDS)[number];
-export const CLOCK_RESOLUTIONS = ["1ms", "100ms", "1s"] as const;
+/** The kinds a policy grant may name, from the registry, in its order. */
+export const GRANT_KINDS: readonly string[] = KINDS.map((kind) => kind.name);
 
-/** An object that refuses unknown fields, naming the ones that are valid there (readDocument names the field). */
-function strict<T extends z.ZodRawShape>(shape: T, what: string) {
-  const valid = Object.keys(shape).join(", ");
-  return z.strictObject(shape, {
-    error: (issue) => (issue.code === "unrecognized_keys" ? `in ${what}; valid fields: ${valid}` : undefined),
-  });
-}
-
-function rightsOf(kind: GrantKindName, label = "rights") {
-  const known = RIGHTS[kind] as readonly [string, ...string[]];
-  return z
-    .array(
-      z.enum(known, {
-        error: (issue) =>
-          `${JSON.stringify(issue.input)} is not one of the ${kind} ${label}: ${known.join(", ")}`,
-      }),
-    )
-    .min(1, `name at least one; valid ${label}: ${known.join(", ")}`)
-    .refine((list) => new Set(list).size === list.length, "lists a right twice");
-}
-
-const fsGrant = strict(
-  {
-    root: z.string().min(1).describe("The directory granted, relative to the policy file (or absolute)."),
-    rights: rightsOf("fs").describe("read, write (change a file), create, delete, list."),
-  },
-  "an fs grant",
-);
-
-const netGrant = strict(
-  {
-    origins: z
-      .array(z.string().min(1))
-      .min(1, "name at least one origin, e.g. https://api.example.com")
-      .describe("Exact origins, scheme://host[:port]: no wildcards, paths, ranges or credentials."),
-    methods: rightsOf("net", "methods").describe("HTTP methods allowed."),
-  },
-  "a net grant",
-);
-
-const kvGrant = strict(
-  {
-    rights: rightsOf("kv").optional().describe("Default: all of read, write, delete, list."),
-    shared: z
-      .string()
-      .regex(/^[A-Za-z0-9._-]{1,64}$/, "a store name is 1-64 letters, digits, '.', '_' or '-'")
-      .optional()
-      .describe(
-        "A named store shared on purpose by every tool granted it; default: the tool's private store.",
-      ),
-  },
-  "a kv grant",
-);
-
-const clockGrant = strict(
-  {
-    rights: rightsOf("clock").optional().describe("Default: read and sleep."),
-    resolution: z
-      .enum(CLOCK_RESOLUTIONS, { error: () => `valid resolutions: ${CLOCK_RESOLUTIONS.join(", ")}` })
-      .optional()
-      .describe("Readings are rounded to this; default 100ms."),
-  },
-  "a clock grant",
-);
-
-const logGrant = strict({ rights: rightsOf("log").optional() }, "a log grant");
-
-/** One handle: exactly one kind, e.g. `{ fs: { root: ./data, rights: [read] } }`. */
+/** One handle: exactly one kind, e.g. `{ fs: { root: ./data, rights: [read] } }`; each kind's entry is its own schema. */
 export const grantSchema = strict(
-  {
-    fs: fsGrant.optional(),
-    net: netGrant.optional(),
-    kv: kvGrant.optional(),
-    clock: clockGrant.optional(),
-    log: logGrant.optional(),
-  },
-  "a grant (a grant is one of fs, net, kv, clock, log)",
+  Object.fromEntries(KINDS.map((kind) => [kind.name, kind.policySchema.optional()])),
+  `a grant (a grant is one of ${GRANT_KINDS.join(", ")})`,
 )
   .refine((grant) => Object.keys(grant).length === 1, {
     error: `a grant names exactly one kind: one of ${GRANT_KINDS.join(", ")}`,

@@ -5,8 +5,8 @@ import { afterEach, expect, test } from "vitest";
 import { cellBackend } from "../../runtime/cells/backend.ts";
 import { CellPool } from "../../runtime/cells/pool.ts";
 import { WardenError } from "../../runtime/errors.ts";
-import type { Limits } from "../../runtime/isolates/types.ts";
 import { GuestReportedError } from "../../runtime/isolates/results.ts";
+import type { Limits } from "../../runtime/isolates/types.ts";
 
 const ROGUE = fileURLToPath(new URL("./fixtures/rogue-cell.mjs", import.meta.url));
 const LIMITS: Limits = { timeoutMs: 300, cpuMs: 300, memoryMb: 16, outputKb: 1 };

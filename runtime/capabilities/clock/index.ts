@@ -10,9 +10,16 @@ export interface ClockScope {
   resolutionMs: number;
 }
 
-const RIGHTS = ["read", "sleep"] as const;
-const RESOLUTIONS: Record<string, number> = { "1ms": 1, "100ms": 100, "1s": 1000 };
-const DEFAULT_RESOLUTION_MS = 100;
+export const CLOCK_RIGHTS = ["read", "sleep"] as const;
+const RIGHTS = CLOCK_RIGHTS;
+/** The resolutions a grant may name, in milliseconds. */
+export const CLOCK_RESOLUTIONS: Readonly<Record<string, number>> = { "1ms": 1, "100ms": 100, "1s": 1000 };
+const RESOLUTIONS = CLOCK_RESOLUTIONS;
+export const DEFAULT_RESOLUTION_MS = 100;
+
+function formatSpec(g: Grant<ClockScope>): string {
+  return `clock:${g.rights.join(",")}:${g.scope.resolutionMs === 1000 ? "1s" : `${g.scope.resolutionMs}ms`}`;
+}
 
 export function createClockKind(now: () => number = Date.now): CapabilityKind<ClockScope, void> {
   return {
@@ -31,8 +38,8 @@ export function createClockKind(now: () => number = Date.now): CapabilityKind<Cl
       }
       return { rights: parseRights("clock", rightsText, RIGHTS), scope: { resolutionMs } };
     },
-    formatSpec: (g) =>
-      `clock:${g.rights.join(",")}:${g.scope.resolutionMs === 1000 ? "1s" : `${g.scope.resolutionMs}ms`}`,
+    formatSpec,
+    auditForm: formatSpec,
     describe: (g) =>
       `${g.rights.includes("read") ? `read the time to ${g.scope.resolutionMs} ms` : ""}${g.rights.length === 2 ? " and " : ""}${g.rights.includes("sleep") ? "sleep (within its wall-time limit)" : ""}`,
     async open() {},

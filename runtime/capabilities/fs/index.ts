@@ -2,7 +2,7 @@
 import type { CapabilityKind } from "../types.ts";
 import { list, readBytes, readText, statOp } from "./read.ts";
 import { narrowArgs, narrowScope, openBelow, openRoot } from "./root.ts";
-import { describeFs, FS_RIGHTS, type FsScope, formatFsSpec, parseFsSpec } from "./spec.ts";
+import { canonicalRights, describeFs, FS_RIGHTS, type FsScope, formatFsSpec, parseFsSpec } from "./spec.ts";
 import { mkdirOp, remove, renameOp } from "./tree.ts";
 import type { FsResource } from "./types.ts";
 import { writeBytes, writeText } from "./write.ts";
@@ -16,6 +16,8 @@ export const fsKind: CapabilityKind<FsScope, FsResource> = {
   defaultRights: ["read", "list"],
   parseSpec: parseFsSpec,
   formatSpec: formatFsSpec,
+  // The root is a host path, which a guest's audit trail must not carry: the rights alone.
+  auditForm: (grant) => `fs:${canonicalRights(grant.rights).join(",")}`,
   describe: describeFs,
   open: (grant, parent) => (parent ? openBelow(grant.scope, parent) : openRoot(grant.scope)),
   close: (resource) => resource.close(),

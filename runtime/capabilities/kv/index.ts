@@ -14,12 +14,23 @@ export interface KvScope {
   maxTotalBytes: number;
 }
 
-const RIGHTS = ["read", "write", "delete", "list"] as const;
+export const KV_RIGHTS = ["read", "write", "delete", "list"] as const;
+const RIGHTS = KV_RIGHTS;
 const key = z.string().min(1).max(512);
-const NAMESPACE = /^[A-Za-z0-9._-]{1,64}$/;
+export const NAMESPACE = /^[A-Za-z0-9._-]{1,64}$/;
 
 function scoped(grant: Grant<KvScope>, k: string): string {
   return grant.scope.prefix + k;
+}
+
+/** A kv grant of these rights on the named shared store, or on the holder's private one when `name` is undefined. */
+export function kvGrant(rights: string[], name: string | undefined, env: KindEnv): Grant<KvScope> {
+  const namespace = name === undefined ? `tool:${env.identity}` : `named:${name}`;
+  return { rights, scope: { namespace, prefix: "", maxValueBytes: 1 << 20, maxTotalBytes: 64 << 20 } };
+}
+
+function formatKvSpec(grant: Grant<KvScope>): string {
+  return `kv:${grant.rights.join(",")}${grant.scope.namespace.startsWith("named:") ? `:${grant.scope.namespace.slice(6)}` : ""}`;
 }
 
 export function createKvKind(store: KvStore): CapabilityKind<KvScope, void> {
@@ -97,11 +108,11 @@ export function createKvKind(store: KvStore): CapabilityKind<KvScope, void> {
       if (name === undefined && !env.identity)
         throw new WardenError("USAGE", "a kv grant needs the tool's identity");
       const rights = rightsText === "" ? [...RIGHTS] : parseRights("kv", rightsText, RIGHTS);
-      const namespace = name === undefined ? `tool:${env.identity}` : `named:${name}`;
-      return { rights, scope: { namespace, prefix: "", maxValueBytes: 1 << 20, maxTotalBytes: 64 << 20 } };
+      return kvGrant(rights, name, env);
     },
-    formatSpec: (grant) =>
-      `kv:${grant.rights.join(",")}${grant.scope.namespace.startsWith("named:") ? `:${grant.scope.namespace.slice(6)}` : ""}`,
+    formatSpec: formatKvSpec,
+    // The store's name, if shared, is the operator's word, not a host path; a private store's identity is not shown.
+    auditForm: formatKvSpec,
     describe: (grant) => {
       const keys = grant.scope.prefix ? `keys starting with "${grant.scope.prefix}"` : "keys";
       const store = grant.scope.namespace.startsWith("named:")

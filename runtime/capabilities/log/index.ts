@@ -17,8 +17,9 @@ export interface LogBudget {
 export type LogLevel = "debug" | "info" | "warn" | "error";
 export type LogSink = (line: { level: LogLevel; message: string; owner: string }) => void;
 
-const RIGHTS = ["write"] as const;
-const DEFAULT_MAX_BYTES = 1 << 20;
+export const LOG_RIGHTS = ["write"] as const;
+const RIGHTS = LOG_RIGHTS;
+export const DEFAULT_MAX_BYTES = 1 << 20;
 const narrowArgs = z.strictObject({ maxBytes: z.int().positive() });
 
 export function createLogKind(sink: LogSink): CapabilityKind<LogScope, LogBudget> {
@@ -31,6 +32,7 @@ export function createLogKind(sink: LogSink): CapabilityKind<LogScope, LogBudget
       return { rights, scope: { maxBytes: DEFAULT_MAX_BYTES } };
     },
     formatSpec: (g) => `log:${g.rights.join(",")}`,
+    auditForm: (g) => `log:${g.rights.join(",")}`,
     describe: (g) => `write up to ${Math.round(g.scope.maxBytes / 1024)} KiB of log lines`,
     async open(grant, parent) {
       return { used: 0, max: grant.scope.maxBytes, parent: parent?.resource };

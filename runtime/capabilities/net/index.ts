@@ -213,6 +213,8 @@ export function createNetKind(options: { lookup?: LookupFn } = {}): CapabilityKi
       return parsed.grant;
     },
     formatSpec: formatNetSpec,
+    // The origins and methods are what the guest was granted: nothing of the host's.
+    auditForm: formatNetSpec,
     describe: describeNet,
     async open() {},
     async close() {},

@@ -3,6 +3,7 @@
 import type { QuickJSContext, QuickJSHandle } from "quickjs-emscripten";
 import { WardenError } from "../../errors.ts";
 import { forwardRequest, MAX_OUTSTANDING, MAX_SOURCE_CHARS } from "../bounds.ts";
+import { GuestReportedError, limitError, parseEnvelope } from "../results.ts";
 import type {
   Backend,
   HostCall,
@@ -13,7 +14,6 @@ import type {
   SandboxModule,
   Usage,
 } from "../types.ts";
-import { GuestReportedError, limitError, parseEnvelope } from "../results.ts";
 import { type Engine, startEngine } from "./image.ts";
 import { ImportGate } from "./imports.ts";
 import { guestText, stackOverflow } from "./values.ts";

@@ -3,6 +3,7 @@ import ivm from "isolated-vm";
 import { WardenError } from "../../errors.ts";
 import { forwardRequest, MAX_OUTSTANDING, MAX_SOURCE_CHARS, SYNC_CHECK_MS } from "../bounds.ts";
 import { ALLOWED_IMPORTS } from "../prelude.ts";
+import { parseEnvelope } from "../results.ts";
 import { IsolateSupervisor, type Phase, preludeSnapshot } from "../supervisor.ts";
 import type {
   Backend,
@@ -14,7 +15,6 @@ import type {
   SandboxModule,
   Usage,
 } from "../types.ts";
-import { parseEnvelope } from "../results.ts";
 
 type Ref = ivm.Reference<(...args: unknown[]) => unknown>;
 

@@ -7,6 +7,7 @@ import { z } from "zod";
 import { WardenError } from "../../errors.ts";
 import { decode, encode, type Reply } from "../../protocol/codec.ts";
 import { MAX_REQUEST_CHARS, SYNC_CHECK_MS } from "../bounds.ts";
+import { GuestReportedError, limitError, parseEnvelope } from "../results.ts";
 import { IsolateSupervisor, type Phase, preludeSnapshot } from "../supervisor.ts";
 import type {
   Backend,
@@ -18,7 +19,6 @@ import type {
   SandboxModule,
   Usage,
 } from "../types.ts";
-import { GuestReportedError, limitError, parseEnvelope } from "../results.ts";
 import { checkDeclared } from "./imports.ts";
 import { boundModules } from "./memory.ts";
 import { unpackComponent } from "./prepare.ts";

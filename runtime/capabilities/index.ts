@@ -1,0 +1,35 @@
+// The registry of capability kinds: the one list the runtime, policy, explain, descriptor and wasm code read.
+// Adding a kind: a folder runtime/capabilities/<kind>/ with its kind.ts, a line here, and a line in guest.ts.
+import { clock } from "./clock/kind.ts";
+import { fs } from "./fs/kind.ts";
+import type { Kind } from "./kind.ts";
+import { kv } from "./kv/kind.ts";
+import type { KvStore } from "./kv/store.ts";
+import type { LogSink } from "./log/index.ts";
+import { log } from "./log/kind.ts";
+import type { LookupFn } from "./net/fetch.ts";
+import { net } from "./net/kind.ts";
+import type { CapabilityKind } from "./types.ts";
+
+/** What the runtime gives the kinds that need host services; each kind's create() takes the part it reads. */
+export interface KindServices {
+  /** DNS resolver for net handles; injectable for tests. */
+  lookup?: LookupFn | undefined;
+  /** Where kv stores live. */
+  kvStore: KvStore;
+  /** Where tools' log lines go. */
+  log: LogSink;
+}
+
+/** Every kind, in the order policies, schemas and explanations list them. */
+export const KINDS: readonly Kind<KindServices>[] = [fs, net, kv, clock, log];
+
+/** The kind named `name` (a spec prefix, a declared `type`, a policy field), if there is one. */
+export function kindNamed(name: string): Kind<KindServices> | undefined {
+  return KINDS.find((kind) => kind.name === name);
+}
+
+/** Every kind's host side, for one runtime. */
+export function createKinds(services: KindServices): CapabilityKind[] {
+  return KINDS.map((kind) => kind.create(services));
+}
