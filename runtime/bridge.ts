@@ -3,7 +3,7 @@
 import { GUEST_CODES, WardenError } from "./errors.ts";
 import type { HostCall } from "./isolates/types.ts";
 import type { Kernel, SandboxRecord } from "./kernel.ts";
-import { decode, encode } from "./protocol/codec.ts";
+import { ATTENUATE_OP, decode, encode } from "./protocol/codec.ts";
 
 /** Never rejects: whatever happens becomes a reply the guest can read, with no host detail in it. */
 export function bridgeTo(kernel: Kernel, sandbox: () => SandboxRecord | undefined): HostCall {
@@ -17,7 +17,11 @@ export function bridgeTo(kernel: Kernel, sandbox: () => SandboxRecord | undefine
       } catch {
         throw new WardenError("INVALID_ARGUMENT", "handle call arguments are not valid JSON");
       }
-      return encode({ ok: true, value: await kernel.invoke(sb, fd, op, args, argsJson.length) });
+      const value =
+        op === ATTENUATE_OP
+          ? await kernel.attenuateCall(sb, fd, args)
+          : await kernel.invoke(sb, fd, op, args, argsJson.length);
+      return encode({ ok: true, value });
     } catch (error) {
       const e = error instanceof WardenError ? error : new WardenError("INTERNAL", "internal error");
       const code = GUEST_CODES.has(e.code) ? e.code : "INTERNAL";

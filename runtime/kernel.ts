@@ -5,6 +5,7 @@ import type { AuditLog } from "./audit.ts";
 import type { CapabilityKind, Grant, KindEnv } from "./capabilities/types.ts";
 import { type ErrorCode, WardenError } from "./errors.ts";
 import { Handle, HandleTable } from "./handles.ts";
+import { ATTENUATE_OP } from "./protocol/codec.ts";
 
 export interface KernelQuota {
   /** Handle calls a sandbox may have in flight at once; more are refused, so a guest cannot queue work on the host without bound. */
@@ -218,48 +219,23 @@ export class Kernel {
     rawArgs: unknown,
     requestBytes = 0,
   ): Promise<unknown> {
-    let handle: Handle | undefined;
-    let summary: string | undefined;
-    try {
-      if (sb.disposed) throw new WardenError("CAPABILITY_DENIED", "this sandbox has been disposed");
-      if (!sb.running)
-        throw new WardenError("CAPABILITY_DENIED", "handles can be used only while the tool runs");
-      if (typeof fd !== "number" || typeof opName !== "string") {
-        throw new WardenError(
-          "INVALID_ARGUMENT",
-          "a handle call needs a handle descriptor and an operation name",
-        );
-      }
-      handle = this.lookup(sb, fd);
-      if (opName === "$attenuate") {
-        this.spend(sb);
-        // In flight while it awaits, so concurrent attenuations count against both limits below.
-        if (sb.table.size + sb.inFlight >= MAX_HANDLES) {
-          throw new WardenError("LIMIT_EXCEEDED", `a sandbox may hold at most ${MAX_HANDLES} handles`);
-        }
-        sb.inFlight++;
-        try {
-          return await this.guestAttenuate(sb, handle, rawArgs);
-        } finally {
-          sb.inFlight--;
-        }
-      }
-      const op = Object.hasOwn(handle.kind.ops, opName) ? handle.kind.ops[opName] : undefined;
+    return this.gate(sb, fd, opName, async (handle, call) => {
+      const op = Object.hasOwn(handle.kind.ops, call.op) ? handle.kind.ops[call.op] : undefined;
       if (!op) {
         throw new WardenError(
           "INVALID_ARGUMENT",
-          `handle "${handle.name}" (${handle.kind.kind}) has no operation "${opName}"; it has: ${Object.keys(handle.kind.ops).join(", ")}`,
+          `handle "${handle.name}" (${handle.kind.kind}) has no operation "${call.op}"; it has: ${Object.keys(handle.kind.ops).join(", ")}`,
         );
       }
       const parsed = op.args.safeParse(rawArgs);
       if (!parsed.success) {
         throw new WardenError(
           "INVALID_ARGUMENT",
-          `bad arguments to ${handle.name}.${opName}: ${z.prettifyError(parsed.error)}`,
+          `bad arguments to ${handle.name}.${call.op}: ${z.prettifyError(parsed.error)}`,
         );
       }
       const args: unknown = parsed.data;
-      summary = op.summary(args);
+      call.summary = op.summary(args);
       const right = typeof op.right === "function" ? op.right(args) : op.right;
       for (const needed of [right, ...(op.alsoRequires ?? [])]) {
         if (!handle.grant.rights.includes(needed)) throw this.missingRight(handle, needed);
@@ -284,7 +260,7 @@ export class Kernel {
         reserve(requestBytes);
         // Written ahead: the decision is on record before the operation can have any effect, so a crash
         // mid-operation cannot leave an effect with no record. A failure after this adds a second record.
-        this.recordCall(sb, handle, opName, summary, "allow");
+        this.recordCall(sb, handle, call.op, call.summary, "allow");
         const signal = AbortSignal.any([sb.run.signal, handle.signal]);
         return await op.run({ grant: handle.grant, resource: handle.resource }, args, {
           signal,
@@ -296,13 +272,68 @@ export class Kernel {
         sb.inFlight--;
         sb.dataInFlight -= reserved;
       }
+    });
+  }
+
+  /**
+   * A guest's attenuation, through the same gate as a call (running, lookup, quota, audit): derives a
+   * narrower handle into the sandbox's own table. Audited as the op `$attenuate` with the child's
+   * guest-safe form. The host's own `attenuate` above skips the gate's run-time checks.
+   */
+  async attenuateCall(
+    sb: SandboxRecord,
+    fd: unknown,
+    request: unknown,
+  ): Promise<{ fd: number; rights: readonly string[] }> {
+    return this.gate(sb, fd, ATTENUATE_OP, async (handle, call) => {
+      this.spend(sb);
+      // In flight while it awaits, so concurrent attenuations count against both limits below.
+      if (sb.table.size + sb.inFlight >= MAX_HANDLES) {
+        throw new WardenError("LIMIT_EXCEEDED", `a sandbox may hold at most ${MAX_HANDLES} handles`);
+      }
+      sb.inFlight++;
+      try {
+        const child = await this.derive(handle, request, handle.name);
+        const childFd = sb.table.install(child);
+        this.recordCall(sb, handle, call.op, child.kind.auditForm(child.grant), "allow");
+        return { fd: childFd, rights: child.grant.rights };
+      } finally {
+        sb.inFlight--;
+      }
+    });
+  }
+
+  /**
+   * What every guest request passes before and after its own work: the sandbox is live and running, the
+   * descriptor names a handle it holds; a failure is audited, and its host-side form kept in `sb.issued`.
+   */
+  private async gate<T>(
+    sb: SandboxRecord,
+    fd: unknown,
+    opName: unknown,
+    work: (handle: Handle, call: { op: string; summary: string | undefined }) => Promise<T>,
+  ): Promise<T> {
+    let handle: Handle | undefined;
+    const call = { op: String(opName), summary: undefined as string | undefined };
+    try {
+      if (sb.disposed) throw new WardenError("CAPABILITY_DENIED", "this sandbox has been disposed");
+      if (!sb.running)
+        throw new WardenError("CAPABILITY_DENIED", "handles can be used only while the tool runs");
+      if (typeof fd !== "number" || typeof opName !== "string") {
+        throw new WardenError(
+          "INVALID_ARGUMENT",
+          "a handle call needs a handle descriptor and an operation name",
+        );
+      }
+      handle = this.lookup(sb, fd);
+      return await work(handle, call);
     } catch (error) {
       const guestError =
         error instanceof WardenError
           ? error
           : new WardenError("INTERNAL", "internal error in a handle operation");
       const denied = guestError.code === "CAPABILITY_DENIED";
-      this.recordCall(sb, handle, String(opName), summary, denied ? "deny" : "error", guestError);
+      this.recordCall(sb, handle, call.op, call.summary, denied ? "deny" : "error", guestError);
       sb.issued.set(guestError.code, this.forHost(handle, guestError));
       throw guestError;
     }
@@ -367,13 +398,6 @@ export class Kernel {
       });
     }
     return child;
-  }
-
-  private async guestAttenuate(sb: SandboxRecord, handle: Handle, request: unknown): Promise<unknown> {
-    const fd = sb.table.install(await this.derive(handle, request, handle.name));
-    const child = sb.table.get(fd)!;
-    this.recordCall(sb, handle, "$attenuate", child.kind.auditForm(child.grant), "allow");
-    return { fd, rights: child.grant.rights };
   }
 
   private missingRight(handle: Handle, right: string, why = "is missing"): WardenError {

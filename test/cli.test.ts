@@ -1,83 +1,24 @@
 // The warden CLI end to end: spawns `node runtime/cli/main.ts` (what `npm run warden` runs) and checks exit
 // codes, the JSON on stdout and the JSON error line on stderr. Every run passes --state, so nothing lands in .warden/.
-import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { beforeAll, describe, expect, test } from "vitest";
+import { type CliRun, REPO, runCli as spawnCli } from "./support/cli.ts";
 import { type ToolSource, tempDir, writeTool } from "./support/tools.ts";
 
-const REPO = fileURLToPath(new URL("..", import.meta.url));
-const CLI = join(REPO, "runtime/cli/main.ts");
 const READ_FILE = join(REPO, "examples/tools/read-file.ts");
 const HARD_KILL_MS = 15_000;
 
 /** Set in every child's environment; it must never come back through /proc/self/environ. */
 const ENV_CANARY = `env-canary-${randomUUID()}`;
 
-interface ErrorLine {
-  error: { code: string; message: string };
-}
-
-interface CliResult {
-  /** Exit code, or null when the process died of a signal (see `signal`). */
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-  /** stderr's last non-empty line parsed as JSON, if it is JSON. */
-  lastErrorLine: ErrorLine | undefined;
-  ms: number;
-  timedOut: boolean;
-}
-
-function runCli(args: string[], options: { input?: string; cwd?: string } = {}): Promise<CliResult> {
-  const env: NodeJS.ProcessEnv = { ...process.env, WARDEN_TEST_CANARY: ENV_CANARY };
-  delete env.NODE_OPTIONS; // the CLI runs as a plain `node` process, not under vitest's loader options
-  const started = performance.now();
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
-      cwd: options.cwd ?? REPO,
-      env,
-      stdio: ["pipe", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    let timedOut = false;
-    child.stdout.setEncoding("utf8").on("data", (s: string) => {
-      stdout += s;
-    });
-    child.stderr.setEncoding("utf8").on("data", (s: string) => {
-      stderr += s;
-    });
-    const killer = setTimeout(() => {
-      timedOut = true;
-      child.kill("SIGKILL");
-    }, HARD_KILL_MS);
-    child.on("error", (error) => {
-      clearTimeout(killer);
-      reject(error);
-    });
-    child.on("close", (code, signal) => {
-      clearTimeout(killer);
-      const last = stderr.split("\n").findLast((line) => line.trim() !== "");
-      let lastErrorLine: ErrorLine | undefined;
-      try {
-        lastErrorLine = last === undefined ? undefined : (JSON.parse(last) as ErrorLine);
-      } catch {
-        lastErrorLine = undefined;
-      }
-      resolve({ code, signal, stdout, stderr, lastErrorLine, ms: performance.now() - started, timedOut });
-    });
-    // The child may exit before reading stdin; that is not the test's failure.
-    child.stdin.on("error", () => {});
-    child.stdin.end(options.input ?? "");
-  });
+function runCli(args: string[], options: { input?: string; cwd?: string } = {}): Promise<CliRun> {
+  return spawnCli(args, { ...options, env: { WARDEN_TEST_CANARY: ENV_CANARY }, killAfterMs: HARD_KILL_MS });
 }
 
 /** A failed run: the exit code, the error line's code, and words its message must contain; nothing on stdout. */
-function expectError(r: CliResult, exit: number, code: string, ...words: string[]): void {
+function expectError(r: CliRun, exit: number, code: string, ...words: string[]): void {
   expect(r.timedOut, "the CLI hung and was killed").toBe(false);
   expect(r.lastErrorLine?.error.code, r.stderr).toBe(code);
   for (const word of words) expect(r.lastErrorLine?.error.message).toContain(word);
@@ -86,12 +27,12 @@ function expectError(r: CliResult, exit: number, code: string, ...words: string[
 }
 
 /** For limits that kill a running isolate: the CLI must still exit 1 cleanly, never of a signal. */
-function expectKilledByLimit(r: CliResult, ...words: string[]): void {
+function expectKilledByLimit(r: CliRun, ...words: string[]): void {
   expectError(r, 1, "LIMIT_EXCEEDED", ...words);
 }
 
 /** A successful run: exit 0, stdout is exactly the pretty-printed JSON of the output, and no error line. */
-function expectOutput(r: CliResult): unknown {
+function expectOutput(r: CliRun): unknown {
   expect({ code: r.code, signal: r.signal, timedOut: r.timedOut }, r.stderr).toEqual({
     code: 0,
     signal: null,

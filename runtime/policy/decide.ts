@@ -10,6 +10,7 @@ import { z } from "zod";
 import { parseGuestPath } from "../capabilities/fs/path.ts";
 import type { CapabilityKind, Grant } from "../capabilities/types.ts";
 import { type ErrorCode, WardenError } from "../errors.ts";
+import { ATTENUATE_OP } from "../protocol/codec.ts";
 
 export interface CallDecision {
   allow: boolean;
@@ -36,7 +37,7 @@ export function decide(
   rawArgs: unknown,
 ): CallDecision {
   // The gate lets any held handle derive a narrower one: it grants nothing the handle does not hold.
-  if (opName === "$attenuate") return { allow: true, reason: "attenuation only narrows a handle" };
+  if (opName === ATTENUATE_OP) return { allow: true, reason: "attenuation only narrows a handle" };
   const op = Object.hasOwn(kind.ops, opName) ? kind.ops[opName] : undefined;
   if (!op) {
     return deny(

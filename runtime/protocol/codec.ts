@@ -63,5 +63,11 @@ export function decode(text: string): unknown {
   });
 }
 
+/**
+ * The operation name a guest sends to derive a narrower handle (`handle.attenuate()`): not an operation of
+ * any kind, so no kind can define one by that name; the bridge routes it to `Kernel.attenuateCall`.
+ */
+export const ATTENUATE_OP = "$attenuate";
+
 /** The reply to one handle call, as it crosses into the sandbox. */
 export type Reply = { ok: true; value: unknown } | { ok: false; error: { code: string; message: string } };

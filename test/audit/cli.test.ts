@@ -1,55 +1,17 @@
 // The audit commands end to end: verify catching an edit made to the sqlite file, tail, query, and redaction on disk.
-import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import http from "node:http";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, expect, test } from "vitest";
+import { type CliRun, REPO, runCli } from "../support/cli.ts";
 import { tempDir, writeTool } from "../support/tools.ts";
 
-const REPO = fileURLToPath(new URL("../..", import.meta.url));
-const CLI = join(REPO, "runtime/cli/main.ts");
+const warden = (args: string[]) => runCli(args);
 const READ_FILE = join(REPO, "examples/tools/read-file.ts");
 const SECRET = "s3cret-token-value";
 
-interface Result {
-  code: number | null;
-  stdout: string;
-  error: { code: string; message: string } | undefined;
-}
-
-function warden(args: string[]): Promise<Result> {
-  const env = { ...process.env };
-  delete env.NODE_OPTIONS;
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
-      cwd: REPO,
-      env,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (s: string) => {
-      stdout += s;
-    });
-    child.stderr.setEncoding("utf8").on("data", (s: string) => {
-      stderr += s;
-    });
-    child.on("error", reject);
-    child.on("close", (code) => {
-      let error: Result["error"];
-      try {
-        error = (JSON.parse(stderr.trim().split("\n").at(-1) ?? "") as { error: Result["error"] }).error;
-      } catch {
-        error = undefined;
-      }
-      resolve({ code, stdout, error });
-    });
-  });
-}
-
-const lines = (r: Result) =>
+const lines = (r: CliRun) =>
   r.stdout
     .trim()
     .split("\n")

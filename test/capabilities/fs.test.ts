@@ -8,6 +8,7 @@ import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { type FsResource, type FsScope, fsKind } from "../../runtime/capabilities/fs/index.ts";
 import type { OpenHandle } from "../../runtime/capabilities/types.ts";
 import { WardenError } from "../../runtime/errors.ts";
+import { failure } from "../support/failure.ts";
 
 const SECRET = "OUTSIDE-SECRET-CONTENT";
 const ALL = "read,write,create,delete,list";
@@ -65,16 +66,6 @@ function call(handle: Handle, op: string, args: unknown): Promise<unknown> {
     signal: new AbortController().signal,
     handleName: "files",
   });
-}
-
-async function failure(promise: Promise<unknown>): Promise<WardenError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof WardenError) return error;
-    throw error;
-  }
-  throw new Error("expected the call to fail");
 }
 
 /** Every entry outside the root, with file contents and link targets: what no call may change. */

@@ -7,6 +7,7 @@ import type { FetchResult } from "../../runtime/capabilities/net/fetch.ts";
 import { createNetKind, type LookupFn, type NetScope } from "../../runtime/capabilities/net/index.ts";
 import type { Grant } from "../../runtime/capabilities/types.ts";
 import { type ErrorCode, WardenError } from "../../runtime/errors.ts";
+import { failure } from "../support/failure.ts";
 
 // ---- A fence around every socket this file opens: only loopback may ever be dialled. ----
 // It backs up the kind's own policy, so even a bug there cannot send a packet off this machine.
@@ -198,16 +199,6 @@ async function call(
   const reason = op.check?.(target, args);
   if (reason !== undefined) throw new WardenError("CAPABILITY_DENIED", reason, { handle: "api", right });
   return (await op.run(target, args, { signal, handleName: "api" })) as FetchResult;
-}
-
-async function failure(promise: Promise<unknown>): Promise<WardenError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof WardenError) return error;
-    throw error;
-  }
-  throw new Error("expected the call to fail");
 }
 
 // ---- SSRF: every row must be refused before a socket reaches the address it names. ----

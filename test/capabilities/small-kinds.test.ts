@@ -12,6 +12,7 @@ import type { CapabilityKind, OpContext } from "../../runtime/capabilities/types
 import { WardenError } from "../../runtime/errors.ts";
 import { createRuntime, type Runtime } from "../../runtime/index.ts";
 import { Kernel, type SandboxRecord } from "../../runtime/kernel.ts";
+import { failure } from "../support/failure.ts";
 import { runningSandbox } from "../support/kernel.ts";
 import { tempDir, writeTool } from "../support/tools.ts";
 
@@ -37,16 +38,6 @@ function scratch(): string {
   const dir = tempDir("warden-kinds-");
   dirs.push(dir);
   return dir;
-}
-
-async function failure(promise: Promise<unknown>): Promise<WardenError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof WardenError) return error;
-    throw error;
-  }
-  throw new Error("expected the call to fail");
 }
 
 function syncFailure(fn: () => unknown): WardenError {
@@ -516,7 +507,7 @@ describe("bad scope narrowing requests", () => {
       const { kernel, grant } = kernelWith();
       const sb = runningSandbox(kernel, "toolA");
       const fd = await grant(sb, name, spec);
-      const error = await failure(kernel.invoke(sb, fd, "$attenuate", request));
+      const error = await failure(kernel.attenuateCall(sb, fd, request));
       expect(error.code).toBe("INVALID_ARGUMENT");
     });
   }

@@ -2,8 +2,9 @@
 // cell that dies takes only its own calls with it.
 import { readFileSync, realpathSync } from "node:fs";
 import { afterEach, describe, expect, test } from "vitest";
-import { createRuntime, type Runtime, WardenError } from "../../runtime/index.ts";
+import { createRuntime, type Runtime } from "../../runtime/index.ts";
 import type { Backend } from "../../runtime/isolates/types.ts";
+import { failure } from "../support/failure.ts";
 import { tempDir, writeTool } from "../support/tools.ts";
 
 /** No call may hang: every wait in these tests is bounded well past the limits involved. */
@@ -26,15 +27,6 @@ function cellOf(r: Runtime, file: string) {
   const cells = r.cellReport().cells.filter((c) => c.placement === placement && c.state !== "dead");
   expect(cells).toHaveLength(1);
   return cells[0]!;
-}
-
-async function failure(p: Promise<unknown>): Promise<WardenError> {
-  const error = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(WardenError);
-  return error as WardenError;
 }
 
 /** Whether a process has ended (a zombie has: its parent just has not reaped it yet), waiting a little. */

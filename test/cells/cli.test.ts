@@ -1,52 +1,16 @@
 // The two cases that used to take a process down or run seconds past a limit, through `warden tool run`
 // with sandboxes in cells: each ends with exit code 1 and the JSON error line, never a signal or a hang.
-import { spawn } from "node:child_process";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { describe, expect, test } from "vitest";
+import { type CliRun, runCli } from "../support/cli.ts";
 import { tempDir, writeTool } from "../support/tools.ts";
 
-const REPO = fileURLToPath(new URL("../..", import.meta.url));
-const CLI = join(REPO, "runtime/cli/main.ts");
 /** A generous hang bound: the wall limit, the kernel's grace, process starts, and a busy machine. */
 const HANG_MS = 20_000;
 
-interface Run {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-  ms: number;
-}
+const cli = (args: string[]) => runCli(args, { killAfterMs: HANG_MS });
 
-function cli(args: string[]): Promise<Run> {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  delete env.NODE_OPTIONS;
-  const started = performance.now();
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
-      cwd: REPO,
-      env,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (s: string) => {
-      stdout += s;
-    });
-    child.stderr.setEncoding("utf8").on("data", (s: string) => {
-      stderr += s;
-    });
-    const killer = setTimeout(() => child.kill("SIGKILL"), HANG_MS);
-    child.on("error", reject);
-    child.on("close", (code, signal) => {
-      clearTimeout(killer);
-      resolve({ code, signal, stdout, stderr, ms: performance.now() - started });
-    });
-  });
-}
-
-function errorLine(r: Run): { code: string; message: string } {
+function errorLine(r: CliRun): { code: string; message: string } {
   const last = r.stderr.trim().split("\n").at(-1) ?? "";
   return (JSON.parse(last) as { error: { code: string; message: string } }).error;
 }

@@ -1,48 +1,12 @@
 // The policy commands end to end: check, explain, test, diff, pin, and tool run --policy with its audit trail.
-import { spawn } from "node:child_process";
 import { cpSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { beforeAll, describe, expect, test } from "vitest";
+import { REPO, runCli } from "../support/cli.ts";
 import { tempDir } from "../support/tools.ts";
 
-const REPO = fileURLToPath(new URL("../..", import.meta.url));
-const CLI = join(REPO, "runtime/cli/main.ts");
+const warden = (args: string[], cwd = REPO) => runCli(args, { cwd });
 const DOCS = "policies/examples/docs/policy.yaml";
-
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  error: { code: string; message: string } | undefined;
-}
-
-function warden(args: string[], cwd = REPO): Promise<Result> {
-  const env = { ...process.env };
-  delete env.NODE_OPTIONS;
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (s: string) => {
-      stdout += s;
-    });
-    child.stderr.setEncoding("utf8").on("data", (s: string) => {
-      stderr += s;
-    });
-    child.on("error", reject);
-    child.on("close", (code) => {
-      const last = stderr.trim().split("\n").at(-1) ?? "";
-      let error: Result["error"];
-      try {
-        error = (JSON.parse(last) as { error: Result["error"] }).error;
-      } catch {
-        error = undefined;
-      }
-      resolve({ code, stdout, stderr, error });
-    });
-  });
-}
 
 /** A copy of an example, so a test can pin, edit and run it without touching the repository. */
 function copyExample(name: string): string {

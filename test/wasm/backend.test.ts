@@ -5,7 +5,8 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { createRuntime, type Runtime, type WardenError } from "../../runtime/index.ts";
+import { createRuntime, type Runtime } from "../../runtime/index.ts";
+import { failureText as failure } from "../support/failure.ts";
 import { tempDir } from "../support/tools.ts";
 import { BUILD, definition, ensureExamplesBuilt, toolWat, witWithWorld, writeComponent } from "./fixtures.ts";
 
@@ -26,16 +27,6 @@ beforeAll(() => {
 afterAll(async () => {
   await runtime.close();
 });
-
-async function failure(promise: Promise<unknown>): Promise<{ code: string; message: string }> {
-  const error = (await promise.then(
-    () => {
-      throw new Error("expected a failure");
-    },
-    (e: unknown) => e,
-  )) as WardenError;
-  return { code: error.code, message: error.message };
-}
 
 /** Settles when a host timer of `ms` fires: if it fires before a call ends, the host's event loop was free. */
 function hostTimer(ms: number): Promise<number> {

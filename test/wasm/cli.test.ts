@@ -1,49 +1,11 @@
 // `warden tool run path/to/tool.wasm` end to end: the same flags, grants, limits, outputs and error lines as
 // for a JS tool. Runs the CLI as a child process with its defaults (so the component runs in a cell).
-import { spawn } from "node:child_process";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { beforeAll, describe, expect, test } from "vitest";
+import { runCli } from "../support/cli.ts";
 import { tempDir } from "../support/tools.ts";
 import { ensureExamplesBuilt } from "./fixtures.ts";
 
-const REPO = fileURLToPath(new URL("../..", import.meta.url));
-const CLI = join(REPO, "runtime/cli/main.ts");
-
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  error: { code: string; message: string } | undefined;
-}
-
-function warden(...args: string[]): Promise<CliResult> {
-  const env = { ...process.env };
-  delete env.NODE_OPTIONS;
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args, "--state", tempDir("warden-wasm-cli-")], {
-      cwd: REPO,
-      env,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (s: string) => {
-      stdout += s;
-    });
-    child.stderr.setEncoding("utf8").on("data", (s: string) => {
-      stderr += s;
-    });
-    const killer = setTimeout(() => child.kill("SIGKILL"), 60_000);
-    child.on("error", reject);
-    child.on("close", (code) => {
-      clearTimeout(killer);
-      const last = stderr.split("\n").findLast((line) => line.startsWith("{"));
-      const error = last ? (JSON.parse(last) as { error: CliResult["error"] }).error : undefined;
-      resolve({ code, stdout, stderr, error });
-    });
-  });
-}
+const warden = (...args: string[]) => runCli([...args, "--state", tempDir("warden-wasm-cli-")]);
 
 beforeAll(ensureExamplesBuilt, 300_000);
 
