@@ -11,6 +11,8 @@ const out = join(root, "dist", "prelude.js");
 const sources = [
   join(root, "sdk", "guest"),
   join(root, "runtime", "protocol"),
+  // Each kind's guest adapter (runtime/capabilities/<kind>/guest.ts) is bundled in.
+  join(root, "runtime", "capabilities"),
   join(root, "package-lock.json"),
 ];
 

@@ -1,7 +1,7 @@
 // warden/sdk for tool authors: defineTool, z and the handle types. Inside a sandbox the runtime serves this
 // module itself (sdk/guest/prelude.ts); outside, this file gives editors and type checkers the same API.
 import { z } from "zod";
-import type { FetchInit, FetchResponse, FsEntry, FsStat, Handles } from "./types.ts";
+import type { CapabilityType, FetchInit, FetchResponse, FsEntry, FsStat, Handles } from "./types.ts";
 
 export type { ClockHandle, FsHandle, KvHandle, LogHandle, NetHandle } from "./types.ts";
 export type { FetchInit, FetchResponse, FsEntry, FsStat, Handles };
@@ -9,7 +9,7 @@ export { z };
 
 /** A capability a tool declares it needs: its type and (optionally) the rights it will use. */
 export interface CapabilityDeclaration {
-  type: "fs" | "net" | "kv" | "clock" | "log";
+  type: CapabilityType;
   rights?: readonly string[];
 }
 

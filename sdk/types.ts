@@ -1,87 +1,32 @@
-// Types of the handles a tool's run() receives, by capability type. Mirrors sdk/guest/handles.ts.
+// Types of the handles a tool's run() receives, by capability type: read from the guest registry
+// (runtime/capabilities/guest.ts), where each kind's guest adapter declares its handle's type.
+import type { ClockHandle } from "../runtime/capabilities/clock/guest.ts";
+import type { FsEntry, FsHandle, FsStat } from "../runtime/capabilities/fs/guest.ts";
+import type { GUEST_ADAPTERS } from "../runtime/capabilities/guest.ts";
+import type { KvHandle } from "../runtime/capabilities/kv/guest.ts";
+import type { LogHandle } from "../runtime/capabilities/log/guest.ts";
+import type { FetchInit, FetchResponse, NetHandle } from "../runtime/capabilities/net/guest.ts";
 
-interface HandleBase {
-  readonly kind: string;
-  readonly rights: readonly string[];
-}
+export type {
+  ClockHandle,
+  FetchInit,
+  FetchResponse,
+  FsEntry,
+  FsHandle,
+  FsStat,
+  KvHandle,
+  LogHandle,
+  NetHandle,
+};
 
-export interface FsEntry {
-  name: string;
-  type: "file" | "directory" | "symlink" | "other";
-}
-export interface FsStat {
-  type: FsEntry["type"];
-  size: number;
-  mtimeMs: number;
-}
+type Adapter = (typeof GUEST_ADAPTERS)[number];
 
-export interface FsHandle extends HandleBase {
-  readText(path: string): Promise<string>;
-  readBytes(path: string): Promise<Uint8Array>;
-  writeText(path: string, text: string, options?: { append?: boolean }): Promise<null>;
-  writeBytes(path: string, bytes: Uint8Array, options?: { append?: boolean }): Promise<null>;
-  list(path?: string): Promise<FsEntry[]>;
-  stat(path: string): Promise<FsStat>;
-  mkdir(path: string, options?: { recursive?: boolean }): Promise<null>;
-  remove(path: string, options?: { recursive?: boolean }): Promise<null>;
-  rename(from: string, to: string): Promise<null>;
-  /** A handle to a subdirectory and/or with fewer rights. */
-  attenuate(request: { path?: string; rights?: string[] }): Promise<FsHandle>;
-}
+/** Each capability type's handle, from the guest registry. */
+export type HandleByType = { [A in Adapter as A["kind"]]: NonNullable<A["handle"]> };
 
-export interface FetchInit {
-  method?: string;
-  headers?: Record<string, string>;
-  body?: string | Uint8Array;
-}
-export interface FetchResponse {
-  readonly status: number;
-  readonly statusText: string;
-  readonly ok: boolean;
-  readonly url: string;
-  readonly headers: { get(name: string): string | null; entries(): [string, string][] };
-  bytes(): Promise<Uint8Array>;
-  arrayBuffer(): Promise<ArrayBuffer>;
-  text(): Promise<string>;
-  json(): Promise<unknown>;
-}
-export interface NetHandle extends HandleBase {
-  fetch(url: string, init?: FetchInit): Promise<FetchResponse>;
-  attenuate(request: { origins?: string[]; rights?: string[] }): Promise<NetHandle>;
-}
+/** A capability type a tool may declare: "fs", "net", … */
+export type CapabilityType = keyof HandleByType;
 
-export interface KvHandle extends HandleBase {
-  get(key: string): Promise<unknown>;
-  set(key: string, value: unknown): Promise<null>;
-  delete(key: string): Promise<boolean>;
-  list(prefix?: string, options?: { limit?: number }): Promise<string[]>;
-  attenuate(request: { prefix?: string; rights?: string[] }): Promise<KvHandle>;
-}
-
-export interface ClockHandle extends HandleBase {
-  /** Milliseconds since the epoch, rounded down to the grant's resolution (100 ms by default). */
-  now(): Promise<number>;
-  /** Waits; bounded by the tool's wall-time limit. */
-  sleep(ms: number): Promise<null>;
-  attenuate(request: { resolutionMs?: number; rights?: string[] }): Promise<ClockHandle>;
-}
-
-export interface LogHandle extends HandleBase {
-  debug(...parts: unknown[]): Promise<null>;
-  info(...parts: unknown[]): Promise<null>;
-  warn(...parts: unknown[]): Promise<null>;
-  error(...parts: unknown[]): Promise<null>;
-  attenuate(request: { rights?: string[] }): Promise<LogHandle>;
-}
-
-interface HandleByType {
-  fs: FsHandle;
-  net: NetHandle;
-  kv: KvHandle;
-  clock: ClockHandle;
-  log: LogHandle;
-}
-
-export type Handles<C extends Record<string, { type: keyof HandleByType }>> = {
+export type Handles<C extends Record<string, { type: CapabilityType }>> = {
   readonly [K in keyof C]: HandleByType[C[K]["type"]];
 };
