@@ -3,7 +3,7 @@
 import { GUEST_CODES, WardenError } from "./errors.ts";
 import type { HostCall } from "./isolates/types.ts";
 import type { Kernel, SandboxRecord } from "./kernel.ts";
-import { ATTENUATE_OP, decode, encode } from "./protocol/codec.ts";
+import { ATTENUATE_OP, decode, encode, type Reply } from "./protocol/codec.ts";
 
 /** Never rejects: whatever happens becomes a reply the guest can read, with no host detail in it. */
 export function bridgeTo(kernel: Kernel, sandbox: () => SandboxRecord | undefined): HostCall {
@@ -21,11 +21,14 @@ export function bridgeTo(kernel: Kernel, sandbox: () => SandboxRecord | undefine
         op === ATTENUATE_OP
           ? await kernel.attenuateCall(sb, fd, args)
           : await kernel.invoke(sb, fd, op, args, argsJson.length);
-      return encode({ ok: true, value });
+      return encode({ ok: true, value } satisfies Reply);
     } catch (error) {
       const e = error instanceof WardenError ? error : new WardenError("INTERNAL", "internal error");
       const code = GUEST_CODES.has(e.code) ? e.code : "INTERNAL";
-      return encode({ ok: false, error: { code, message: code === e.code ? e.message : "internal error" } });
+      return encode({
+        ok: false,
+        error: { code, message: code === e.code ? e.message : "internal error" },
+      } satisfies Reply);
     }
   };
 }

@@ -1,4 +1,5 @@
-// Builds dist/prelude.js, the script every sandbox starts from: the guest runtime (sdk/guest) with zod bundled in.
+// Builds dist/prelude.js, the script every sandbox starts from: the guest runtime (sdk/guest) with zod bundled in,
+// and dist/wasm-runner.js, the wasm backend's runner.
 // With --if-stale it does nothing when the output is newer than every source it is built from.
 // It also writes the QuickJS backend's memory image of that runtime, dist/quickjs-image.bin.
 import { mkdirSync, readdirSync, statSync } from "node:fs";
@@ -44,6 +45,30 @@ if (!process.argv.includes("--if-stale") || stale()) {
     logLevel: "warning",
   });
   console.error(`built ${out.slice(root.length + 1)}`);
+}
+
+// The wasm backend's runner: sandbox code that imports the project's codec, bundled as one module.
+const runner = join(root, "dist", "wasm-runner.js");
+const runnerSources = [join(root, "runtime", "isolates", "wasm", "guest"), join(root, "runtime", "protocol")];
+const runnerStale = (() => {
+  try {
+    return statSync(runner).mtimeMs < Math.max(...runnerSources.map(newest));
+  } catch {
+    return true;
+  }
+})();
+if (!process.argv.includes("--if-stale") || runnerStale) {
+  await build({
+    entryPoints: [join(root, "runtime", "isolates", "wasm", "guest", "runner.ts")],
+    bundle: true,
+    format: "esm",
+    platform: "neutral",
+    target: "es2023",
+    legalComments: "none",
+    outfile: runner,
+    logLevel: "warning",
+  });
+  console.error(`built ${runner.slice(root.length + 1)}`);
 }
 
 // The QuickJS backend's memory image of the guest runtime (runtime/isolates/quickjs/image.ts), built from

@@ -1,5 +1,5 @@
 // The guest's end of the kernel channel: numbered requests out, replies matched back in. Runs inside sandboxes.
-import { decode, encode } from "../../runtime/protocol/codec.ts";
+import { decode, encode, type Reply } from "../../runtime/protocol/codec.ts";
 import { WardenError } from "./errors.ts";
 
 export type Send = (id: number, fd: number, op: string, argsJson: string) => void;
@@ -51,7 +51,7 @@ export function reply(id: number, json: string): void {
   if (!waiter) return;
   pending.delete(id);
   inFlight--;
-  const message = decode(json) as { ok: boolean; value?: unknown; error?: { code: string; message: string } };
+  const message = decode(json) as Reply;
   if (message.ok) waiter.resolve(message.value);
   else
     waiter.reject(

@@ -1,7 +1,6 @@
 // The WebAssembly component backend: a component, transpiled by jco, runs inside its own isolated-vm isolate,
 // its core modules bounded in memory, every import a call through the kernel's gate.
 import { readFileSync } from "node:fs";
-import { stripTypeScriptTypes } from "node:module";
 import ivm from "isolated-vm";
 import { z } from "zod";
 import { WardenError } from "../../errors.ts";
@@ -24,10 +23,15 @@ import { boundModules } from "./memory.ts";
 import { unpackComponent } from "./prepare.ts";
 
 let runner: string | undefined;
+/** The runner (guest/runner.ts with the codec it imports), bundled by scripts/build-prelude.ts. */
 function runnerSource(): string {
-  runner ??= stripTypeScriptTypes(readFileSync(new URL("./guest/runner.ts", import.meta.url), "utf8"), {
-    mode: "strip",
-  });
+  if (runner === undefined) {
+    try {
+      runner = readFileSync(new URL("../../../dist/wasm-runner.js", import.meta.url), "utf8");
+    } catch {
+      throw new WardenError("INTERNAL", "dist/wasm-runner.js is missing: run `npm run build`");
+    }
+  }
   return runner;
 }
 

@@ -1,11 +1,13 @@
 // Runs inside a wasm-backend sandbox (an isolate): compiles the component's bounded core modules, hides what
 // could allocate outside the heap, gives the jco glue Warden's capability imports, and calls the component.
-// Loaded as a module with its types stripped; everything it needs comes in through globals it deletes at once.
+// Bundled into dist/wasm-runner.js (scripts/build-prelude.ts) with the codec it imports; everything else it
+// needs comes in through globals it deletes at once. Guest code: checked with sdk/guest/tsconfig.json.
+import { ATTENUATE_OP, type Reply } from "../../../protocol/codec.ts";
+import { utf8Decode, utf8Encode, utf8EncodeInto } from "../../../protocol/utf8.ts";
 
 interface HostRef {
   applySyncPromise(receiver: undefined, args: unknown[], options: object): unknown;
 }
-type Reply = { ok: true; value: unknown } | { ok: false; error: { code: string; message: string } };
 type Result = { tag: "ok"; val: unknown } | { tag: "err"; val: { code: string; message: string } };
 interface HandleInfo {
   fd: number;
@@ -74,112 +76,23 @@ function compile(bytes: ArrayBuffer, index: Record<string, [number, number]>): M
 const compiled = compile(delivered.bytes, delivered.index);
 delivered.bytes = new ArrayBuffer(0);
 
-/**
- * The glue writes strings straight into guest memory with `encodeInto`, which the guest runtime's TextEncoder
- * lacks. Encodes whole code points while they fit, as the standard does; a lone surrogate becomes U+FFFD.
- */
+/** The glue writes strings straight into guest memory with `encodeInto`, which the guest runtime's TextEncoder lacks. */
 class Utf8Encoder {
   readonly encoding = "utf-8";
   encode(text = ""): Uint8Array {
-    const out = new Uint8Array(text.length * 3);
-    return out.slice(0, this.encodeInto(text, out).written);
+    return utf8Encode(text);
   }
   encodeInto(text: string, into: Uint8Array): { read: number; written: number } {
-    let read = 0;
-    let written = 0;
-    while (read < text.length) {
-      let c = text.charCodeAt(read);
-      let units = 1;
-      if (c >= 0xd800 && c <= 0xdbff && read + 1 < text.length) {
-        const d = text.charCodeAt(read + 1);
-        if (d >= 0xdc00 && d <= 0xdfff) {
-          c = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00);
-          units = 2;
-        }
-      }
-      if (c >= 0xd800 && c <= 0xdfff) c = 0xfffd;
-      const size = c < 0x80 ? 1 : c < 0x800 ? 2 : c < 0x10000 ? 3 : 4;
-      if (written + size > into.length) break;
-      if (size === 1) into[written] = c;
-      else if (size === 2) {
-        into[written] = 0xc0 | (c >> 6);
-        into[written + 1] = 0x80 | (c & 63);
-      } else if (size === 3) {
-        into[written] = 0xe0 | (c >> 12);
-        into[written + 1] = 0x80 | ((c >> 6) & 63);
-        into[written + 2] = 0x80 | (c & 63);
-      } else {
-        into[written] = 0xf0 | (c >> 18);
-        into[written + 1] = 0x80 | ((c >> 12) & 63);
-        into[written + 2] = 0x80 | ((c >> 6) & 63);
-        into[written + 3] = 0x80 | (c & 63);
-      }
-      written += size;
-      read += units;
-    }
-    return { read, written };
+    return utf8EncodeInto(text, into);
   }
 }
 
-/**
- * The glue reads every string the component returns with TextDecoder. The guest runtime's one appends a
- * character at a time (seconds for a megabyte); this one decodes into UTF-16 units and joins them in chunks.
- * Same replacement rules as runtime/protocol/utf8.ts: a malformed sequence becomes one U+FFFD.
- */
+/** The glue reads every string the component returns with TextDecoder. */
 class Utf8Decoder {
   readonly encoding = "utf-8";
   decode(input?: Uint8Array | ArrayBuffer): string {
     if (input === undefined) return "";
-    const bytes = input instanceof Uint8Array ? input : new Uint8Array(input);
-    const units = new Uint16Array(bytes.length);
-    let n = 0;
-    let i = 0;
-    while (i < bytes.length) {
-      const b = bytes[i]!;
-      if (b < 0x80) {
-        units[n++] = b;
-        i++;
-        continue;
-      }
-      let need = 0;
-      let c = 0xfffd;
-      if (b >= 0xc2 && b < 0xe0) {
-        need = 1;
-        c = b & 31;
-      } else if (b >= 0xe0 && b < 0xf0) {
-        need = 2;
-        c = b & 15;
-      } else if (b >= 0xf0 && b < 0xf5) {
-        need = 3;
-        c = b & 7;
-      }
-      let j = 1;
-      for (; j <= need; j++) {
-        const next = bytes[i + j];
-        if (next === undefined || (next & 0xc0) !== 0x80) break;
-        c = (c << 6) | (next & 63);
-      }
-      if (
-        need === 0 ||
-        j <= need ||
-        (need === 2 && (c < 0x800 || (c >= 0xd800 && c <= 0xdfff))) ||
-        (need === 3 && (c < 0x10000 || c > 0x10ffff))
-      ) {
-        units[n++] = 0xfffd;
-        i += Math.max(1, j);
-        continue;
-      }
-      if (c >= 0x10000) {
-        units[n++] = 0xd800 + ((c - 0x10000) >> 10);
-        units[n++] = 0xdc00 + ((c - 0x10000) & 0x3ff);
-      } else units[n++] = c;
-      i += need + 1;
-    }
-    let out = "";
-    for (let k = 0; k < n; k += 8192) {
-      out += String.fromCharCode.apply(null, units.subarray(k, Math.min(n, k + 8192)) as unknown as number[]);
-    }
-    return out;
+    return utf8Decode(input instanceof Uint8Array ? input : new Uint8Array(input));
   }
 }
 
@@ -258,7 +171,7 @@ function resourceClass(kind: string, attenuation: (...args: unknown[]) => Record
       for (const [key, value] of Object.entries(attenuation(...args)))
         if (value !== undefined) request[key] = value;
       const Class = this.constructor as new () => object;
-      return mapped(call(fdOf(this), "$attenuate", request), (child) =>
+      return mapped(call(fdOf(this), ATTENUATE_OP, request), (child) =>
         wrap(Class, (child as { fd: number }).fd),
       );
     }
@@ -470,5 +383,3 @@ Object.defineProperty(scope, "__wardenRunner", {
   writable: false,
   configurable: false,
 });
-
-export {};
