@@ -77,3 +77,23 @@ export function limitError(
     );
   return new WardenError("LIMIT_EXCEEDED", `${what} exceeded ${LIMIT_WORDS[kind](limits)}`);
 }
+
+/**
+ * What a failed load or call tells its caller, for every backend's phase runner: Warden's own errors as they
+ * are, a killed sandbox as the limit that killed it, anything else as the guest's own exception (its first
+ * line, never its stack).
+ */
+export function phaseError(
+  error: unknown,
+  phase: "load" | "call",
+  killed: Parameters<typeof limitError>[0] | undefined,
+  limits: Limits,
+): Error {
+  if (error instanceof WardenError || error instanceof GuestReportedError) return error;
+  if (killed !== undefined) return limitError(killed, phase, limits);
+  const message = error instanceof Error ? error.message : String(error);
+  return new WardenError(
+    phase === "load" ? "LOAD_ERROR" : "TOOL_ERROR",
+    message.split("\n")[0]!.slice(0, 2000),
+  );
+}

@@ -3,7 +3,7 @@
 import ivm from "isolated-vm";
 import { WardenError } from "../errors.ts";
 import { preludeSource } from "./prelude.ts";
-import { GuestReportedError, limitError } from "./results.ts";
+import { GuestReportedError, limitError, phaseError } from "./results.ts";
 import type { Limits, Usage } from "./types.ts";
 import { type LimitKind, watch } from "./watchdog.ts";
 
@@ -89,18 +89,12 @@ export class IsolateSupervisor {
     try {
       return await Promise.race([running, killed]);
     } catch (error) {
-      if (error instanceof WardenError || error instanceof GuestReportedError) throw error;
       // V8 disposes an isolate on its own only when it passes its memory limit (a fatal error is marked
       // "crash" by onCatastrophicError first). Judged by the isolate's state, never by the message: a guest
       // can throw an error with any text.
-      if (this.isolate.isDisposed) this.killed ??= "memory";
-      if (this.killed !== undefined) throw limitError(this.killed, phase, this.limits);
-      // A guest exception that escaped the guest runtime: its message, never its stack.
-      const message = error instanceof Error ? error.message : String(error);
-      throw new WardenError(
-        phase === "load" ? "LOAD_ERROR" : "TOOL_ERROR",
-        message.split("\n")[0]!.slice(0, 2000),
-      );
+      if (!(error instanceof WardenError || error instanceof GuestReportedError) && this.isolate.isDisposed)
+        this.killed ??= "memory";
+      throw phaseError(error, phase, this.killed, this.limits);
     } finally {
       dog.stop();
       this.current = undefined;

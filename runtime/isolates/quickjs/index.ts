@@ -3,7 +3,7 @@
 import type { QuickJSContext, QuickJSHandle } from "quickjs-emscripten";
 import { WardenError } from "../../errors.ts";
 import { forwardRequest, MAX_OUTSTANDING, MAX_SOURCE_CHARS } from "../bounds.ts";
-import { GuestReportedError, limitError, parseEnvelope } from "../results.ts";
+import { limitError, parseEnvelope, phaseError } from "../results.ts";
 import type {
   Backend,
   HostCall,
@@ -193,13 +193,7 @@ class QuickJSSandbox implements Sandbox {
     try {
       return await Promise.race([running, killed]);
     } catch (error) {
-      if (error instanceof WardenError || error instanceof GuestReportedError) throw error;
-      if (this.killed !== undefined) throw limitError(this.killed, phase, this.limits);
-      const message = error instanceof Error ? error.message : String(error);
-      throw new WardenError(
-        phase === "load" ? "LOAD_ERROR" : "TOOL_ERROR",
-        message.split("\n")[0]!.slice(0, 2000),
-      );
+      throw phaseError(error, phase, this.killed, this.limits);
     } finally {
       clearTimeout(timer);
       this.current = undefined;

@@ -1,7 +1,8 @@
 // The V8 backend: each sandbox is a fresh isolated-vm isolate started from a snapshot of the guest runtime.
 import ivm from "isolated-vm";
 import { WardenError } from "../../errors.ts";
-import { forwardRequest, MAX_OUTSTANDING, MAX_SOURCE_CHARS, SYNC_CHECK_MS } from "../bounds.ts";
+import { forwardRequest, MAX_OUTSTANDING, MAX_SOURCE_CHARS } from "../bounds.ts";
+import { SecondContextChecker } from "../checker.ts";
 import { ALLOWED_IMPORTS } from "../prelude.ts";
 import { parseEnvelope } from "../results.ts";
 import { IsolateSupervisor, type Phase, preludeSnapshot } from "../supervisor.ts";
@@ -23,7 +24,7 @@ class V8Sandbox implements Sandbox {
   private readonly context: ivm.Context;
   private readonly limits: Limits;
   private readonly refs: { run: Ref; reply: Ref; describe: Ref };
-  private checker: Ref | undefined;
+  private readonly checker: SecondContextChecker;
   private readonly supervisor: IsolateSupervisor;
   private outstanding = 0;
 
@@ -39,6 +40,7 @@ class V8Sandbox implements Sandbox {
     this.limits = limits;
     this.refs = refs;
     this.supervisor = supervisor;
+    this.checker = new SecondContextChecker(isolate, () => this.dead);
   }
 
   static async create(limits: Limits, hostCall: HostCall): Promise<V8Sandbox> {
@@ -146,7 +148,8 @@ class V8Sandbox implements Sandbox {
         result: { promise: true, copy: true },
       });
       const outputJson = parseEnvelope(envelope, this.limits);
-      const problem = await this.checkOutput(outputSchemaJson, outputJson);
+      // In a second context, which the tool's code never ran in (see checker.ts).
+      const problem = await this.checker.check(outputSchemaJson, outputJson);
       if (problem)
         throw new WardenError(
           "INVALID_OUTPUT",
@@ -154,42 +157,6 @@ class V8Sandbox implements Sandbox {
         );
       return { outputJson, usage: this.usage(false) };
     });
-  }
-
-  /**
-   * Checks the output in a second context of the same isolate: the tool's code never ran there, so it cannot
-   * have poisoned the checker, and any cost the schema carries (regexes) is charged to this sandbox's limits.
-   */
-  private async checkOutput(schemaJson: string, outputJson: string): Promise<string> {
-    this.checker ??= this.newChecker();
-    const args = [schemaJson, outputJson];
-    // Most checks take microseconds: done synchronously, they skip a thread-pool round trip. The short
-    // timeout bounds how long a costly schema can hold the host's thread; such a check is redone off it.
-    try {
-      return String(
-        this.checker.applySync(undefined, args, {
-          arguments: { copy: true },
-          result: { copy: true },
-          timeout: SYNC_CHECK_MS,
-        }),
-      );
-    } catch (error) {
-      if (this.dead || !(error instanceof Error) || !/timed out/i.test(error.message)) throw error;
-      // A check stopped part-way can leave zod half-initialized in its context (later checks then fail
-      // with "i.safeParse is not a function"): the retry, and every later check, get a fresh context.
-      this.checker = this.newChecker();
-    }
-    return String(
-      await this.checker.apply(undefined, args, { arguments: { copy: true }, result: { copy: true } }),
-    );
-  }
-
-  private newChecker(): Ref {
-    const context = this.isolate.createContextSync();
-    const warden = context.global.getSync("__warden", { reference: true }) as ivm.Reference<
-      Record<string, unknown>
-    >;
-    return warden.getSync("checkOutput", { reference: true }) as Ref;
   }
 
   usage(withHeap = true): Usage {

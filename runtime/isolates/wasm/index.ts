@@ -5,7 +5,8 @@ import ivm from "isolated-vm";
 import { z } from "zod";
 import { WardenError } from "../../errors.ts";
 import { decode, encode, type Reply } from "../../protocol/codec.ts";
-import { MAX_REQUEST_CHARS, SYNC_CHECK_MS } from "../bounds.ts";
+import { MAX_REQUEST_CHARS } from "../bounds.ts";
+import { SecondContextChecker } from "../checker.ts";
 import { GuestReportedError, limitError, parseEnvelope } from "../results.ts";
 import { IsolateSupervisor, type Phase, preludeSnapshot } from "../supervisor.ts";
 import type {
@@ -54,7 +55,7 @@ class WasmSandbox implements Sandbox {
   private readonly limits: Limits;
   private readonly hostCall: HostCall;
   private refs: { describe: Ref; run: Ref } | undefined;
-  private checker: Ref | undefined;
+  private readonly checker: SecondContextChecker;
   private inputSchemaJson = "{}";
   private readonly supervisor: IsolateSupervisor;
   /** The component trapped: its instance may not be entered again, so the tool's next call gets a fresh sandbox. */
@@ -72,6 +73,7 @@ class WasmSandbox implements Sandbox {
     this.limits = limits;
     this.hostCall = hostCall;
     this.supervisor = supervisor;
+    this.checker = new SecondContextChecker(isolate, () => this.dead);
   }
 
   static async create(limits: Limits, hostCall: HostCall): Promise<WasmSandbox> {
@@ -184,12 +186,8 @@ class WasmSandbox implements Sandbox {
     // Both checkers are built now, off the host's thread and within the load's limits, so a call's checks
     // are quick enough for the host's thread (and a timeout never stops one half-built).
     await this.guarded("load", async () => {
-      const checker = await this.checkerRef();
       for (const schema of [this.inputSchemaJson, JSON.stringify(outputSchema ?? {})]) {
-        await checker.apply(undefined, [schema, "null"], {
-          arguments: { copy: true },
-          result: { copy: true },
-        });
+        await this.checker.prepare(schema);
       }
     });
     return descriptor;
@@ -250,40 +248,9 @@ class WasmSandbox implements Sandbox {
     return parseEnvelope(`{"ok":true,"output":${result.outputText}}`, this.limits);
   }
 
-  /** The guest runtime's checker, in a context of its own that no component code ever ran in. */
-  private async checkerRef(): Promise<Ref> {
-    if (!this.checker) {
-      const context = await this.isolate.createContext();
-      const warden = (await context.global.get("__warden", { reference: true })) as ivm.Reference<
-        Record<string, unknown>
-      >;
-      this.checker = (await warden.get("checkOutput", { reference: true })) as Ref;
-    }
-    return this.checker;
-  }
-
   /** Checks a value against a JSON Schema in a second context, where no component code ever ran. */
-  private async check(schemaJson: string, valueJson: string): Promise<string> {
-    const checker = await this.checkerRef();
-    const args = [schemaJson, valueJson];
-    // As in the v8 backend: most checks take microseconds, so they run on the host's thread under a short
-    // timeout (no thread-pool round trip); a costlier one is redone on isolated-vm's pool.
-    try {
-      return String(
-        checker.applySync(undefined, args, {
-          arguments: { copy: true },
-          result: { copy: true },
-          timeout: SYNC_CHECK_MS,
-        }),
-      );
-    } catch (error) {
-      if (this.dead || !(error instanceof Error) || !/timed out/i.test(error.message)) throw error;
-    }
-    // The timeout stopped the checker mid-way, maybe while zod was setting up its own state (seen here as
-    // "this.clone is not a function" on the redo): the redo gets a fresh context.
-    this.checker = undefined;
-    const fresh = await this.checkerRef();
-    return String(await fresh.apply(undefined, args, { arguments: { copy: true }, result: { copy: true } }));
+  private check(schemaJson: string, valueJson: string): Promise<string> {
+    return this.checker.check(schemaJson, valueJson);
   }
 
   private usage(): Usage {
