@@ -19,6 +19,7 @@ import type { CapabilityKind } from "./capabilities/types.ts";
 import { type CellOptions, type CellReport, Cells, type Isolation, splitBackend } from "./cells/index.ts";
 import { type GrantRequest, matchGrants, parseDescriptor, type ToolDescriptor } from "./descriptor.ts";
 import { WardenError } from "./errors.ts";
+import { internalReporter } from "./internal.ts";
 import { quickjsBackend } from "./isolates/quickjs/index.ts";
 import { type Backend, DEFAULT_LIMITS, type Limits, type SandboxModule } from "./isolates/types.ts";
 import { v8Backend } from "./isolates/v8/index.ts";
@@ -112,7 +113,12 @@ export class Runtime {
       createClockKind() as CapabilityKind,
       createLogKind(options.log ?? defaultLog) as CapabilityKind,
     ];
-    this.kernel = new Kernel({ kinds, audit: new AuditLog(sinks), quota: options.quota });
+    this.kernel = new Kernel({
+      kinds,
+      audit: new AuditLog(sinks),
+      quota: options.quota,
+      internal: internalReporter(options.stateDir),
+    });
     for (const backend of [v8Backend, quickjsBackend, wasmBackend, ...(options.backends ?? [])])
       this.backends.set(backend.name, backend);
   }
