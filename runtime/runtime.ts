@@ -105,7 +105,7 @@ export class Runtime {
       sinks.push(new JsonlAuditSink(join(options.stateDir, "audit.jsonl")));
       sinks.push(new SqliteAuditSink(join(options.stateDir, AUDIT_DB)));
     }
-    this.kv = options.stateDir ? new SqliteKvStore(join(options.stateDir, "kv.sqlite")) : new MemoryKvStore();
+    this.kv = options.stateDir ? openKvStore(join(options.stateDir, "kv.sqlite")) : new MemoryKvStore();
     const kinds: CapabilityKind[] = [
       fsKind as CapabilityKind,
       createNetKind({ lookup: options.lookup }) as CapabilityKind,
@@ -321,6 +321,22 @@ function engineFor(path: string, name: string | undefined): string | undefined {
     );
   }
   return name;
+}
+
+/** The state directory's kv store; a file SQLite cannot open as one is the operator's to fix, named here. */
+function openKvStore(file: string): KvStore {
+  try {
+    return new SqliteKvStore(file);
+  } catch (error) {
+    if (!(error instanceof Error) || (error as { code?: unknown }).code !== "ERR_SQLITE_ERROR") throw error;
+    throw new WardenError(
+      "USAGE",
+      `the kv store ${file} cannot be opened (SQLite: ${error.message}); move it aside to start an empty store`,
+      undefined,
+      undefined,
+      { cause: error },
+    );
+  }
 }
 
 export function createRuntime(options?: RuntimeOptions): Runtime {
