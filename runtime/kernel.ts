@@ -314,7 +314,9 @@ export class Kernel {
     } catch (error) {
       const guestError = this.internal(error, `handle call ${handle?.kind.kind ?? "?"}.${String(opName)}`);
       const denied = guestError.code === "CAPABILITY_DENIED";
-      this.recordCall(sb, handle, String(opName), summary, denied ? "deny" : "error", guestError);
+      // A revoked handle fails its lookup, yet the record still names it: the sandbox holds it by that name.
+      const named = handle ?? (typeof fd === "number" ? sb.table.get(fd) : undefined);
+      this.recordCall(sb, named, String(opName), summary, denied ? "deny" : "error", guestError);
       sb.issued.set(guestError.code, this.forHost(handle, guestError));
       throw guestError;
     }
