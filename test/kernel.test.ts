@@ -509,9 +509,10 @@ describe("revocation", () => {
       // Nothing can be derived from a revoked handle either.
       expect((await failure(kernel.attenuate(sb, fd, {}))).code).toBe("CAPABILITY_DENIED");
     }
-    expect(kernel.handlesOf(a)).toEqual({});
-    expect(kernel.handlesOf(b)).toEqual({});
-    expect(kernel.handlesOf(c)).toEqual({});
+    // Still listed by name, with no rights: a guest keeps its handle objects, and each use is denied at the gate.
+    expect(kernel.handlesOf(a)).toEqual({ files: { fd: root, kind: "fs", rights: [] } });
+    expect(kernel.handlesOf(b)).toEqual({ shared: { fd: bShared, kind: "fs", rights: [] } });
+    expect(kernel.handlesOf(c)).toEqual({ fromB: { fd: cShared, kind: "fs", rights: [] } });
     expect(audit.records.filter((r) => r.event === "revoke")).toMatchObject([
       { tool: "toolA", sandbox: a.id, handle: "files", summary: "5 handle(s)", decision: "allow" },
     ]);
@@ -890,8 +891,9 @@ describe("through real sandboxes", () => {
     const tool = await runtime.loadTool(file, { grants: { files: "fs:read,list:data" } });
     expect(await tool.call({ phase: 1 })).toBe("alpha");
     expect(await tool.revoke("files")).toBe(1);
+    // The README's promise: the tool still holds its handle object, and its use is denied at the gate.
     expect(await tool.call({ phase: 2 })).toEqual({
-      present: false,
+      present: true,
       code: "CAPABILITY_DENIED",
       message: 'handle "files" has been revoked',
     });
