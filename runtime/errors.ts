@@ -59,13 +59,22 @@ export class WardenError extends Error {
    * allow a call. It may name host paths, so it never reaches a guest or a model; `message` stays safe for both.
    */
   readonly hint: string | undefined;
+  /** For INTERNAL: the id its message cites, under which the operator log keeps its cause and stack. */
+  readonly incident: string | undefined;
 
-  constructor(code: ErrorCode, message: string, denial?: Denial, hint?: string) {
-    super(message);
+  constructor(
+    code: ErrorCode,
+    message: string,
+    denial?: Denial,
+    hint?: string,
+    options?: { cause?: unknown; incident?: string },
+  ) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = "WardenError";
     this.code = code;
     this.denial = denial;
     this.hint = hint;
+    this.incident = options?.incident;
   }
 
   /** The operator's serialisable form (the CLI's error line): the message and, if there is one, the hint. */
@@ -80,9 +89,10 @@ export function isErrorCode(value: unknown): value is ErrorCode {
 
 /**
  * Turns anything thrown into a WardenError without leaking it: an unknown error becomes INTERNAL with a
- * fixed message, because its text may hold host paths or stack frames.
+ * fixed message, because its text may hold host paths or stack frames. The original stays on `cause`;
+ * the gate logs it (runtime/internal.ts) and gives the caller an id instead.
  */
 export function toWardenError(error: unknown): WardenError {
   if (error instanceof WardenError) return error;
-  return new WardenError("INTERNAL", "internal error in Warden (details are in the host log)");
+  return new WardenError("INTERNAL", "internal error in Warden", undefined, undefined, { cause: error });
 }

@@ -5,6 +5,7 @@ import type { AuditLog } from "./audit.ts";
 import type { CapabilityKind, Grant, KindEnv } from "./capabilities/types.ts";
 import { type ErrorCode, WardenError } from "./errors.ts";
 import { Handle, HandleTable } from "./handles.ts";
+import { type InternalReporter, stderrReporter } from "./internal.ts";
 import { ATTENUATE_OP } from "./protocol/codec.ts";
 
 export interface KernelQuota {
@@ -60,11 +61,19 @@ export class Kernel {
   private readonly sandboxes = new Map<string, SandboxRecord>();
   readonly audit: AuditLog;
   private readonly quota: KernelQuota;
+  /** Where Warden's own failures go (with their cause and stack); the caller gets an id. */
+  readonly internal: InternalReporter;
 
-  constructor(options: { kinds: CapabilityKind[]; audit: AuditLog; quota?: Partial<KernelQuota> }) {
+  constructor(options: {
+    kinds: CapabilityKind[];
+    audit: AuditLog;
+    quota?: Partial<KernelQuota>;
+    internal?: InternalReporter;
+  }) {
     for (const kind of options.kinds) this.kinds.set(kind.kind, kind);
     this.audit = options.audit;
     this.quota = { ...DEFAULT_QUOTA, ...options.quota };
+    this.internal = options.internal ?? stderrReporter;
   }
 
   kind(name: string): CapabilityKind | undefined {
@@ -177,12 +186,18 @@ export class Kernel {
     return count;
   }
 
-  /** Descriptors a sandbox holds, by the name it knows each by; what the guest runtime is told at each run. */
+  /**
+   * Descriptors a sandbox holds, by the name it knows each by; what the guest runtime is told at each run.
+   * A revoked handle stays listed, with no rights: the tool keeps its handle object, and each use of it
+   * reaches the gate, which denies it (CAPABILITY_DENIED, audited as a denial) instead of the tool
+   * failing on a handle that vanished.
+   */
   handlesOf(sb: SandboxRecord): Record<string, { fd: number; kind: string; rights: readonly string[] }> {
     const out: Record<string, { fd: number; kind: string; rights: readonly string[] }> = {};
     for (const [name, fd] of sb.named) {
       const handle = sb.table.get(fd);
-      if (handle && !handle.revoked) out[name] = { fd, kind: handle.kind.kind, rights: handle.grant.rights };
+      if (handle)
+        out[name] = { fd, kind: handle.kind.kind, rights: handle.revoked ? [] : handle.grant.rights };
     }
     return out;
   }
@@ -328,15 +343,25 @@ export class Kernel {
       handle = this.lookup(sb, fd);
       return await work(handle, call);
     } catch (error) {
-      const guestError =
-        error instanceof WardenError
-          ? error
-          : new WardenError("INTERNAL", "internal error in a handle operation");
+      const guestError = this.internal(error, `handle call ${handle?.kind.kind ?? "?"}.${String(opName)}`);
       const denied = guestError.code === "CAPABILITY_DENIED";
-      this.recordCall(sb, handle, call.op, call.summary, denied ? "deny" : "error", guestError);
+      // A revoked handle fails its lookup, yet the record still names it: the sandbox holds it by that name.
+      const named = handle ?? (typeof fd === "number" ? sb.table.get(fd) : undefined);
+      this.recordCall(sb, named, call.op, call.summary, denied ? "deny" : "error", guestError);
       sb.issued.set(guestError.code, this.forHost(handle, guestError));
       throw guestError;
     }
+  }
+
+  /**
+   * A handle call the channel refused before the gate could read it (arguments that are not JSON, or nested
+   * too deep to walk): recorded like any refused call, and issued, so the guest's report of it is believed.
+   */
+  refuse(sb: SandboxRecord, fd: unknown, opName: unknown, error: WardenError): WardenError {
+    const handle = typeof fd === "number" ? sb.table.get(fd) : undefined;
+    this.recordCall(sb, handle, String(opName), undefined, "error", error);
+    sb.issued.set(error.code, error);
+    return error;
   }
 
   /** Charges one handle call to the sandbox's quota, or refuses it. */

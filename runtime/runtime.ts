@@ -16,6 +16,7 @@ import type { LookupFn } from "./capabilities/net/index.ts";
 import { type CellOptions, type CellReport, Cells, type Isolation, splitBackend } from "./cells/index.ts";
 import { type GrantRequest, matchGrants, parseDescriptor, type ToolDescriptor } from "./descriptor.ts";
 import { WardenError } from "./errors.ts";
+import { internalReporter } from "./internal.ts";
 import { quickjsBackend } from "./isolates/quickjs/index.ts";
 import { type Backend, DEFAULT_LIMITS, type Limits, type SandboxModule } from "./isolates/types.ts";
 import { v8Backend } from "./isolates/v8/index.ts";
@@ -101,9 +102,14 @@ export class Runtime {
       sinks.push(new JsonlAuditSink(join(options.stateDir, "audit.jsonl")));
       sinks.push(new SqliteAuditSink(join(options.stateDir, AUDIT_DB)));
     }
-    this.kv = options.stateDir ? new SqliteKvStore(join(options.stateDir, "kv.sqlite")) : new MemoryKvStore();
+    this.kv = options.stateDir ? openKvStore(join(options.stateDir, "kv.sqlite")) : new MemoryKvStore();
     const kinds = createKinds({ lookup: options.lookup, kvStore: this.kv, log: options.log ?? defaultLog });
-    this.kernel = new Kernel({ kinds, audit: new AuditLog(sinks), quota: options.quota });
+    this.kernel = new Kernel({
+      kinds,
+      audit: new AuditLog(sinks),
+      quota: options.quota,
+      internal: internalReporter(options.stateDir),
+    });
     for (const backend of [v8Backend, quickjsBackend, wasmBackend, ...(options.backends ?? [])])
       this.backends.set(backend.name, backend);
   }
@@ -306,6 +312,22 @@ function engineFor(path: string, name: string | undefined): string | undefined {
     );
   }
   return name;
+}
+
+/** The state directory's kv store; a file SQLite cannot open as one is the operator's to fix, named here. */
+function openKvStore(file: string): KvStore {
+  try {
+    return new SqliteKvStore(file);
+  } catch (error) {
+    if (!(error instanceof Error) || (error as { code?: unknown }).code !== "ERR_SQLITE_ERROR") throw error;
+    throw new WardenError(
+      "USAGE",
+      `the kv store ${file} cannot be opened (SQLite: ${error.message}); move it aside to start an empty store`,
+      undefined,
+      undefined,
+      { cause: error },
+    );
+  }
 }
 
 export function createRuntime(options?: RuntimeOptions): Runtime {

@@ -5,6 +5,7 @@ import { type ErrorCode, isErrorCode, WardenError } from "./errors.ts";
 import { GuestReportedError } from "./isolates/results.ts";
 import type { Backend, Limits, Sandbox, SandboxModule } from "./isolates/types.ts";
 import type { Kernel, SandboxRecord } from "./kernel.ts";
+import { jsonTextTooDeep, MAX_JSON_DEPTH, valueTooDeep } from "./protocol/depth.ts";
 
 /** Codes a tool may report about itself; any other code it reports must match an error the kernel really raised. */
 const SELF_REPORTED: ReadonlySet<ErrorCode> = new Set(["INVALID_INPUT", "INVALID_OUTPUT", "TOOL_ERROR"]);
@@ -27,6 +28,27 @@ export interface ToolParts {
 export interface CallContext {
   /** The client session (an MCP client and session id), if the host knows one. */
   session?: string;
+}
+
+/** The input as the sandbox gets it; refused (and so audited as this call's failure) when it cannot be. */
+function encodeInput(input: unknown): string {
+  // Checked first, without recursion: JSON.stringify overflows the stack on deep input.
+  if (valueTooDeep(input)) {
+    throw new WardenError(
+      "INVALID_INPUT",
+      `the input is nested more than ${MAX_JSON_DEPTH} levels deep (arrays and objects)`,
+    );
+  }
+  try {
+    const json = JSON.stringify(input ?? null) as string | undefined;
+    if (json !== undefined) return json;
+  } catch (error) {
+    // A BigInt, or a toJSON that throws: the caller's input, not Warden's fault.
+    throw new WardenError("INVALID_INPUT", "the input cannot be encoded as JSON", undefined, undefined, {
+      cause: error,
+    });
+  }
+  throw new WardenError("INVALID_INPUT", "the input cannot be encoded as JSON (a function or a symbol)");
 }
 
 export class Tool {
@@ -79,9 +101,9 @@ export class Tool {
   private async callNow(input: unknown, context: CallContext): Promise<unknown> {
     if (this.disposed) throw new WardenError("USAGE", `tool "${this.name}" has been disposed`);
     const audit: AuditLog = this.kernel.audit;
-    const inputJson = JSON.stringify(input ?? null);
     this.kernel.beginRun(this.record, context.session);
     try {
+      const inputJson = encodeInput(input);
       // Inside the audited block: a call whose fresh sandbox fails to start is recorded like any failure.
       if (this.sandbox.dead) {
         await this.sandbox.dispose();
@@ -92,6 +114,13 @@ export class Tool {
         JSON.stringify(this.kernel.handlesOf(this.record)),
         JSON.stringify(this.definition.outputSchema),
       );
+      // A cell checked this too, but a cell may be compromised; the host's callers encode the output again.
+      if (jsonTextTooDeep(outcome.outputJson)) {
+        throw new WardenError(
+          "INVALID_OUTPUT",
+          `the tool's output is nested more than ${MAX_JSON_DEPTH} levels deep (arrays and objects)`,
+        );
+      }
       audit.record({
         event: "call",
         tool: this.name,
@@ -129,7 +158,7 @@ export class Tool {
       if (issued) return issued;
       return new WardenError("TOOL_ERROR", `${error.code}: ${error.message}`);
     }
-    return new WardenError("INTERNAL", "internal error while calling the tool");
+    return this.kernel.internal(error, `a call of tool "${this.name}"`);
   }
 
   async dispose(): Promise<void> {

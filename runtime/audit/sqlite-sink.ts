@@ -5,6 +5,7 @@ import { DatabaseSync, type StatementSync } from "node:sqlite";
 import type { AuditRecord, AuditSink } from "../audit.ts";
 import { canonicalJson } from "./canonical.ts";
 import { chainHash, GENESIS } from "./chain.ts";
+import { readingAuditFile } from "./unreadable.ts";
 
 const SCHEMA = `CREATE TABLE IF NOT EXISTS audit (
   id INTEGER PRIMARY KEY,
@@ -16,12 +17,19 @@ const SCHEMA = `CREATE TABLE IF NOT EXISTS audit (
 /** Opens (creating if needed) an audit database; WAL so readers never block the writer. */
 export function openAuditDb(file: string): DatabaseSync {
   mkdirSync(dirname(file), { recursive: true });
-  const db = new DatabaseSync(file);
-  // FULL: each commit is fsynced before write() returns, so an acknowledged record survives a power loss,
-  // not only a killed process. Measured cost is in the README ("Audit").
-  db.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=10000;");
-  db.exec(SCHEMA);
-  return db;
+  return readingAuditFile(file, () => {
+    const db = new DatabaseSync(file);
+    try {
+      // FULL: each commit is fsynced before write() returns, so an acknowledged record survives a power loss,
+      // not only a killed process. Measured cost is in the README ("Audit").
+      db.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=10000;");
+      db.exec(SCHEMA);
+      return db;
+    } catch (error) {
+      db.close();
+      throw error;
+    }
+  });
 }
 
 /**

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { WardenError } from "../errors.ts";
 import { AUDIT_DB, chainHash, GENESIS } from "./chain.ts";
+import { readingAuditFile } from "./unreadable.ts";
 
 export type Tampering = "edited" | "deleted" | "moved";
 
@@ -27,9 +28,18 @@ export function openExistingAuditDb(stateDir: string): DatabaseSync {
       `no audit log at ${file}; run a tool with --state ${stateDir} first, or pass the --state DIR it used`,
     );
   }
-  const db = new DatabaseSync(file);
-  db.exec("PRAGMA busy_timeout=10000;");
-  return db;
+  return readingAuditFile(file, () => {
+    const db = new DatabaseSync(file);
+    try {
+      db.exec("PRAGMA busy_timeout=10000;");
+      // SQLite reads the file lazily: a damaged one is found here, not at the first query.
+      db.prepare("SELECT id, record, prev, hash FROM audit LIMIT 1").get();
+      return db;
+    } catch (error) {
+      db.close();
+      throw error;
+    }
+  });
 }
 
 function embeddedId(text: string): number | undefined {

@@ -1,7 +1,9 @@
 // `warden audit tail` and `warden audit query`: audit records as JSON lines, newest last.
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { AUDIT_DB } from "../audit/chain.ts";
 import { type AuditQuery, parseSince, queryRecords } from "../audit/query.ts";
+import { readingAuditFile } from "../audit/unreadable.ts";
 import { openExistingAuditDb } from "../audit/verify.ts";
 import type { Decision } from "../audit.ts";
 import { WardenError } from "../errors.ts";
@@ -49,9 +51,11 @@ function count(raw: string): number {
 }
 
 function print(io: CliIo, state: string, query: AuditQuery): void {
-  const db = openExistingAuditDb(resolve(state));
+  const dir = resolve(state);
+  const db = openExistingAuditDb(dir);
   try {
-    for (const record of queryRecords(db, query)) io.stdout(`${JSON.stringify(record)}\n`);
+    const records = readingAuditFile(join(dir, AUDIT_DB), () => queryRecords(db, query));
+    for (const record of records) io.stdout(`${JSON.stringify(record)}\n`);
   } finally {
     db.close();
   }

@@ -1,6 +1,8 @@
 // `warden audit verify`: checks the whole hash chain and names the first record edited, deleted or moved.
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { AUDIT_DB } from "../audit/chain.ts";
+import { readingAuditFile } from "../audit/unreadable.ts";
 import { openExistingAuditDb, verifyChain } from "../audit/verify.ts";
 import { WardenError } from "../errors.ts";
 import type { CliIo } from "./commands.ts";
@@ -31,9 +33,11 @@ export async function auditVerify(argv: string[], io: CliIo): Promise<void> {
   if (positionals.length > 0) {
     throw new WardenError("USAGE", `warden audit verify takes no arguments, got "${positionals[0]}"`);
   }
-  const db = openExistingAuditDb(resolve(values.state));
+  const state = resolve(values.state);
+  const db = openExistingAuditDb(state);
   try {
-    const result = verifyChain(db);
+    // A file damaged past its first page is found only as the walk reaches it.
+    const result = readingAuditFile(join(state, AUDIT_DB), () => verifyChain(db));
     if (!result.ok) {
       throw new WardenError("AUDIT_BROKEN", `${result.message} (${result.records} records before it verify)`);
     }

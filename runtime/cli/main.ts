@@ -2,6 +2,7 @@
 // The warden command: dispatches subcommands and turns every failure into one JSON error line and an exit code.
 import { readFileSync } from "node:fs";
 import { WardenError } from "../errors.ts";
+import { stderrReporter } from "../internal.ts";
 import { COMMANDS } from "./commands.ts";
 import { mainHelp } from "./help.ts";
 
@@ -45,12 +46,12 @@ async function main(argv: string[]): Promise<void> {
 
 function fail(error: unknown): void {
   let e: WardenError;
-  if (error instanceof WardenError) e = error;
+  if (error instanceof WardenError && error.code !== "INTERNAL") e = error;
   else if (error instanceof TypeError && "code" in error && String(error.code).startsWith("ERR_PARSE_ARGS")) {
     e = new WardenError("USAGE", `${error.message}; see --help`);
   } else {
-    process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-    e = new WardenError("INTERNAL", "internal error in Warden (details above)");
+    // A bug in Warden: its stack goes to stderr (the operator's) under an id the error line cites.
+    e = stderrReporter(error, `warden ${process.argv.slice(2, 4).join(" ")}`);
   }
   process.stderr.write(`${JSON.stringify({ error: e.toJSON() })}\n`);
   finish(e.code === "USAGE" ? 2 : 1);

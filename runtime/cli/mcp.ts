@@ -108,7 +108,7 @@ export async function mcpServe(argv: string[], io: CliIo): Promise<void> {
       await createMcpServer(catalog, { session: "stdio" }).connect(transport);
       await Promise.race([closed, once(process.stdin, "end")]);
     } else {
-      const served = await serveHttp(catalog, { port, host: f.host });
+      const served = await serveHttp(catalog, { port, host: f.host, internal: runtime.kernel.internal });
       io.stderr(`warden: serving MCP at ${served.url}\n`);
       await Promise.race([once(process, "SIGINT"), once(process, "SIGTERM")]);
       await served.close();

@@ -1,5 +1,6 @@
 // Turning what comes back from a sandbox into output or a WardenError: the result envelope and limit errors.
 import { WardenError } from "../errors.ts";
+import { jsonTextTooDeep, MAX_JSON_DEPTH } from "../protocol/depth.ts";
 import type { Limits } from "./types.ts";
 
 /** Parses the guest's result envelope (untrusted) into the output JSON, or throws the error it reports. */
@@ -8,6 +9,14 @@ export function parseEnvelope(envelope: unknown, limits: Limits): string {
     throw new WardenError("TOOL_ERROR", "the tool returned something other than a result");
   const maxChars = limits.outputKb * 1024;
   if (envelope.length > maxChars + 64) throw outputTooLarge(envelope.length, limits);
+  // The envelope adds one level. Checked before anything walks the output (this function's stringify, the
+  // output check, the caller's encoding), each of which recurses.
+  if (jsonTextTooDeep(envelope, MAX_JSON_DEPTH + 1)) {
+    throw new WardenError(
+      "INVALID_OUTPUT",
+      `the tool's output is nested more than ${MAX_JSON_DEPTH} levels deep (arrays and objects)`,
+    );
+  }
   let raw: unknown;
   try {
     raw = JSON.parse(envelope);

@@ -9,6 +9,7 @@ import {
 import type { AddressInfo } from "node:net";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import { isInitializeRequest } from "@modelcontextprotocol/sdk/types.js";
+import { type InternalReporter, stderrReporter } from "../internal.ts";
 import type { Tool } from "../tool.ts";
 import { type Catalog, createMcpServer } from "./serve.ts";
 
@@ -16,6 +17,8 @@ export interface HttpServeOptions {
   port: number;
   /** Default 127.0.0.1: serving beyond this machine is a choice the operator makes explicitly. */
   host?: string;
+  /** Where Warden's own failures go (default stderr); a runtime's is `runtime.kernel.internal`. */
+  internal?: InternalReporter;
 }
 
 export interface RunningHttpServer {
@@ -79,9 +82,12 @@ export async function serveHttp(
     await transport.handleRequest(req, res, body);
   };
 
+  const internal = options.internal ?? stderrReporter;
   const http: HttpServer = createServer((req, res) => {
-    handle(req, res).catch(() => {
-      if (!res.headersSent) reply(res, 500, "internal error in Warden");
+    handle(req, res).catch((error: unknown) => {
+      // The cause goes to the operator log; the client gets the id that names it there.
+      const reported = internal(error, `MCP HTTP ${req.method ?? "?"} request`);
+      if (!res.headersSent) reply(res, 500, reported.message);
       else res.end();
     });
   });

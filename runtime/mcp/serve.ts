@@ -9,6 +9,7 @@ import {
   type Tool as McpTool,
 } from "@modelcontextprotocol/sdk/types.js";
 import { WardenError } from "../errors.ts";
+import { stderrReporter } from "../internal.ts";
 import type { Tool } from "../tool.ts";
 
 export interface ServeOptions {
@@ -49,7 +50,9 @@ export async function callForMcp(tool: Tool, args: unknown, session: string): Pr
     // Internal failures are the server's, reported as protocol errors; everything else is the call's result,
     // in words a model can act on. The operator-only hint (grants, host paths) stays out of the model's context.
     if (!(error instanceof WardenError) || error.code === "INTERNAL") {
-      throw new McpError(ErrorCode.InternalError, "internal error in Warden");
+      // Tool.call reports its own internal failures; anything else is logged here. The client gets the id.
+      const internal = stderrReporter(error, `MCP call of tool "${tool.name}"`);
+      throw Object.assign(new McpError(ErrorCode.InternalError, internal.message), { cause: internal });
     }
     return { isError: true, content: [{ type: "text", text: `${error.code}: ${error.message}` }] };
   }

@@ -1,6 +1,6 @@
 // Reading a YAML or JSON document for a schema: every syntax and schema problem, each at its line.
 import { readFileSync } from "node:fs";
-import { LineCounter, parseDocument } from "yaml";
+import { type Document, LineCounter, parseDocument, visit } from "yaml";
 import type { z } from "zod";
 import { WardenError } from "../errors.ts";
 import { Locator, type Problem } from "./problems.ts";
@@ -33,7 +33,14 @@ export function readDocument<T>(file: string, shown: string, schema: z.ZodType<T
     return { file: shown, line: pos.line, column: pos.col, path: "", message: error.message.split("\n")[0]! };
   });
   if (problems.length > 0) return { text, locator, data: undefined, raw: undefined, problems };
-  const raw: unknown = doc.toJS({ maxAliasCount: 100 });
+  let raw: unknown;
+  try {
+    raw = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (error) {
+    // The yaml package refuses an alias bomb (aliases that expand past maxAliasCount) by throwing.
+    if (!(error instanceof ReferenceError && /alias/i.test(error.message))) throw error;
+    return { text, locator, data: undefined, raw: undefined, problems: [aliasProblem(shown, doc, lines)] };
+  }
   const parsed = schema.safeParse(raw);
   if (parsed.success) return { text, locator, data: parsed.data, raw, problems };
   for (const issue of parsed.error.issues) {
@@ -49,6 +56,28 @@ export function readDocument<T>(file: string, shown: string, schema: z.ZodType<T
     }
   }
   return { text, locator, data: undefined, raw, problems };
+}
+
+/** How many times an alias may be expanded in one document: a policy needs few, an alias bomb billions. */
+const MAX_ALIAS_COUNT = 100;
+
+/** The problem an alias bomb is, at its first alias (the yaml package's error carries no position). */
+function aliasProblem(shown: string, doc: Document, lines: LineCounter): Problem {
+  let at = 0;
+  visit(doc, {
+    Alias(_key, node) {
+      at = node.range?.[0] ?? 0;
+      return visit.BREAK;
+    },
+  });
+  const pos = lines.linePos(at);
+  return {
+    file: shown,
+    line: pos.line,
+    column: pos.col,
+    path: "",
+    message: `aliases here expand past the limit of ${MAX_ALIAS_COUNT} (a YAML alias bomb); write the values out instead`,
+  };
 }
 
 function valueAt(data: unknown, path: readonly (string | number)[]): unknown {

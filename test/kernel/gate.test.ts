@@ -60,8 +60,9 @@ describe("through real sandboxes", () => {
     const tool = await runtime.loadTool(file, { grants: { files: "fs:read,list:data" } });
     expect(await tool.call({ phase: 1 })).toBe("alpha");
     expect(await tool.revoke("files")).toBe(1);
+    // The README's promise: the tool still holds its handle object, and its use is denied at the gate.
     expect(await tool.call({ phase: 2 })).toEqual({
-      present: false,
+      present: true,
       code: "CAPABILITY_DENIED",
       message: 'handle "files" has been revoked',
     });

@@ -33,9 +33,10 @@ describe("revocation", () => {
       // Nothing can be derived from a revoked handle either.
       expect((await failure(kernel.attenuate(sb, fd, {}))).code).toBe("CAPABILITY_DENIED");
     }
-    expect(kernel.handlesOf(a)).toEqual({});
-    expect(kernel.handlesOf(b)).toEqual({});
-    expect(kernel.handlesOf(c)).toEqual({});
+    // Still listed by name, with no rights: a guest keeps its handle objects, and each use is denied at the gate.
+    expect(kernel.handlesOf(a)).toEqual({ files: { fd: root, kind: "fs", rights: [] } });
+    expect(kernel.handlesOf(b)).toEqual({ shared: { fd: bShared, kind: "fs", rights: [] } });
+    expect(kernel.handlesOf(c)).toEqual({ fromB: { fd: cShared, kind: "fs", rights: [] } });
     expect(audit.records.filter((r) => r.event === "revoke")).toMatchObject([
       { tool: "toolA", sandbox: a.id, handle: "files", summary: "5 handle(s)", decision: "allow" },
     ]);

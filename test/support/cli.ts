@@ -2,6 +2,7 @@
 import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { expect } from "vitest";
 
 export const REPO = fileURLToPath(new URL("../..", import.meta.url));
 export const CLI = join(REPO, "runtime/cli/main.ts");
@@ -92,4 +93,12 @@ export function runCli(args: string[], options: CliOptions = {}): Promise<CliRun
     child.stdin.on("error", () => {});
     child.stdin.end(options.input ?? "");
   });
+}
+
+/** A run that failed with `code` (exit 1), words in its message, and no stack frame anywhere on stderr. */
+export function expectCodedFailure(run: CliRun, code: string, ...words: string[]): void {
+  expect(run.error?.code, run.stderr).toBe(code);
+  for (const word of words) expect(run.error?.message).toContain(word);
+  expect(run.stderr).not.toMatch(/^\s+at /m);
+  expect(run.code).toBe(1);
 }

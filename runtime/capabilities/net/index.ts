@@ -41,15 +41,23 @@ const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 // Visible ASCII, space, tab and obs-text; CR, LF and NUL would split the request.
 const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 
+/** Why a guest's URL cannot be fetched, or undefined. Never throws: zod runs every refinement, even after one failed. */
+function urlProblem(text: string): string | undefined {
+  const url = URL.parse(text);
+  if (!url)
+    return "must be an absolute URL (with scheme and host, such as https://api.example.com/data.json)";
+  if (url.protocol !== "http:" && url.protocol !== "https:") return "must be an http or https URL";
+  if (url.username !== "" || url.password !== "") return "must not carry credentials; send them in a header";
+  return undefined;
+}
+
 const httpUrl = z
   .string()
   .max(8192)
-  .refine((text) => URL.canParse(text), "must be an absolute URL")
-  .refine((text) => /^https?:$/.test(new URL(text).protocol), "must be an http or https URL")
-  .refine((text) => {
-    const url = new URL(text);
-    return url.username === "" && url.password === "";
-  }, "must not carry credentials; send them in a header");
+  .superRefine((text, ctx) => {
+    const problem = urlProblem(text);
+    if (problem !== undefined) ctx.addIssue({ code: "custom", message: problem });
+  });
 
 const fetchArgs = z.object({
   url: httpUrl,

@@ -5,7 +5,8 @@ import ivm from "isolated-vm";
 import { z } from "zod";
 import { WardenError } from "../../errors.ts";
 import { decode, encode, type Reply } from "../../protocol/codec.ts";
-import { MAX_REQUEST_CHARS } from "../bounds.ts";
+import { MAX_JSON_DEPTH, valueTooDeep } from "../../protocol/depth.ts";
+import { MAX_REQUEST_CHARS, SYNC_CHECK_MS } from "../bounds.ts";
 import { SecondContextChecker } from "../checker.ts";
 import { GuestReportedError, limitError, parseEnvelope } from "../results.ts";
 import { IsolateSupervisor, type Phase, preludeSnapshot } from "../supervisor.ts";
@@ -35,6 +36,9 @@ function runnerSource(): string {
   }
   return runner;
 }
+
+/** Stands in for arguments too deep to encode: the kernel refuses it unread, for its depth. */
+const TOO_DEEP = "[".repeat(MAX_JSON_DEPTH + 1) + "]".repeat(MAX_JSON_DEPTH + 1);
 
 const ENTRY = `import { instantiate } from "glue"; globalThis.__wardenRunner.start(instantiate);`;
 
@@ -100,7 +104,8 @@ class WasmSandbox implements Sandbox {
       return refusal("CAPABILITY_DENIED", "handles can be used only while the tool runs");
     if (typeof fd !== "number" || typeof op !== "string")
       return refusal("INVALID_ARGUMENT", "malformed handle call");
-    const argsJson = encode(args);
+    // Too deep to encode safely: a stand-in as deep crosses instead, so the kernel refuses and audits the call.
+    const argsJson = valueTooDeep(args) ? TOO_DEEP : encode(args);
     if (argsJson.length > MAX_REQUEST_CHARS)
       return refusal("INVALID_ARGUMENT", "handle call arguments are over 16 MiB");
     return decode(await this.hostCall(fd, op, argsJson)) as Reply;
