@@ -266,7 +266,8 @@ export class Kernel {
       }
       const refused = op.check?.({ grant: handle.grant, resource: handle.resource }, args);
       if (refused !== undefined) {
-        const { reason, grant } = typeof refused === "string" ? { reason: refused, grant: undefined } : refused;
+        const { reason, grant } =
+          typeof refused === "string" ? { reason: refused, grant: undefined } : refused;
         throw new WardenError("CAPABILITY_DENIED", reason, { handle: handle.name, right, grant });
       }
       this.spend(sb);

@@ -84,7 +84,9 @@ function isForbiddenHeader(name: string): boolean {
 /** The handle's grant widened by one method and origin: what the operator's hint names (never the guest). */
 function widened(grant: Grant<NetScope>, method: Method, origin: string): string {
   const rights = grant.rights.includes(method) ? grant.rights : [...grant.rights, method];
-  const origins = grant.scope.origins.includes(origin) ? grant.scope.origins : [...grant.scope.origins, origin];
+  const origins = grant.scope.origins.includes(origin)
+    ? grant.scope.origins
+    : [...grant.scope.origins, origin];
   return formatNetSpec({ ...grant, rights, scope: { ...grant.scope, origins } });
 }
 
