@@ -255,9 +255,12 @@ export class Kernel {
       for (const needed of [right, ...(op.alsoRequires ?? [])]) {
         if (!handle.grant.rights.includes(needed)) throw this.missingRight(handle, needed);
       }
-      const reason = op.check?.({ grant: handle.grant, resource: handle.resource }, args);
-      if (reason !== undefined)
-        throw new WardenError("CAPABILITY_DENIED", reason, { handle: handle.name, right });
+      const refused = op.check?.({ grant: handle.grant, resource: handle.resource }, args);
+      if (refused !== undefined) {
+        const { reason, grant } =
+          typeof refused === "string" ? { reason: refused, grant: undefined } : refused;
+        throw new WardenError("CAPABILITY_DENIED", reason, { handle: handle.name, right, grant });
+      }
       this.spend(sb);
       let reserved = 0;
       const reserve = (bytes: number) => {
@@ -433,14 +436,21 @@ export class Kernel {
     );
   }
 
-  /** The host-side form of a guest error: adds the grant that would allow the call, which may name host paths. */
+  /**
+   * The host-side form of a guest error: adds the grant that would allow the call, which may name host paths.
+   * Whatever the kind: a denial's message is guest-safe, and what would allow it travels in `denial.grant`
+   * (named by the kind, e.g. net's wider origins) or is derived here from the missing right.
+   */
   private forHost(handle: Handle | undefined, error: WardenError): WardenError {
     const right = error.denial?.right;
-    if (!handle || error.code !== "CAPABILITY_DENIED" || !right || handle.grant.rights.includes(right))
-      return error;
-    const known = handle.kind.rights;
-    const rights = [...handle.grant.rights, right].sort((a, b) => known.indexOf(a) - known.indexOf(b));
-    const spec = handle.kind.formatSpec({ ...handle.grant, rights });
+    if (!handle || error.code !== "CAPABILITY_DENIED" || !right) return error;
+    let spec = error.denial?.grant;
+    if (spec === undefined) {
+      if (handle.grant.rights.includes(right)) return error;
+      const known = handle.kind.rights;
+      const rights = [...handle.grant.rights, right].sort((a, b) => known.indexOf(a) - known.indexOf(b));
+      spec = handle.kind.formatSpec({ ...handle.grant, rights });
+    }
     return new WardenError(
       "CAPABILITY_DENIED",
       error.message,

@@ -34,9 +34,16 @@ export interface Operation<Scope, Resource, Args = unknown> {
   summary(args: Args): string;
   /**
    * Optional finer check after the right: e.g. net checks the method. Returning a string denies the call
-   * with that reason; the gate turns it into CAPABILITY_DENIED.
+   * with that reason; the gate turns it into CAPABILITY_DENIED. The reason reaches the guest, so what
+   * would allow the call goes in `grant` (a spec), which only the operator sees, as a hint.
    */
-  check?(target: OpenHandle<Scope, Resource>, args: Args): string | undefined;
+  check?(target: OpenHandle<Scope, Resource>, args: Args): string | Refusal | undefined;
+}
+
+/** A check's denial: a guest-safe reason, and the grant spec that would allow the call (for the operator). */
+export interface Refusal {
+  reason: string;
+  grant?: string;
 }
 
 export interface OpenHandle<Scope, Resource> {

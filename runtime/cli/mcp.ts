@@ -2,12 +2,19 @@
 import { once } from "node:events";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
+import type { Tool as McpTool } from "@modelcontextprotocol/sdk/types.js";
 import { WardenError } from "../errors.ts";
-import { ApprovalStore, definitionDigest } from "../mcp/approvals.ts";
-import { type FrontedCatalog, frontServer } from "../mcp/front.ts";
+import { ApprovalStore, definitionDigest, diffDefinitions, ReviewStore } from "../mcp/approvals.ts";
+import {
+  type ExternalServer,
+  type FrontEvents,
+  type FrontedCatalog,
+  frontServer,
+  type Withheld,
+} from "../mcp/front.ts";
 import { serveHttp } from "../mcp/http.ts";
 import { combine, createMcpServer, sandboxCatalog } from "../mcp/serve.ts";
+import { BoundedStdioServerTransport } from "../mcp/stdio.ts";
 import type { CompiledPolicy } from "../policy/compile.ts";
 import { loadPolicyFor, loadToolUnderPolicy } from "../policy/run.ts";
 import { createRuntime, type Runtime } from "../runtime.ts";
@@ -21,6 +28,7 @@ interface Flags {
   host?: string;
   server?: string;
   tool: string[];
+  digest: string[];
 }
 
 function flags(argv: string[]): Flags {
@@ -35,35 +43,100 @@ function flags(argv: string[]): Flags {
       host: { type: "string" },
       server: { type: "string" },
       tool: { type: "string", multiple: true, default: [] },
+      digest: { type: "string", multiple: true, default: [] },
     },
   });
   if (positionals.length > 0)
     throw new WardenError("USAGE", `unexpected argument "${positionals[0]}"; see --help`);
   if (values.policy === undefined)
     throw new WardenError("USAGE", "--policy FILE is required: it names what may be served");
-  return { ...values, policy: values.policy, state: resolve(values.state), tool: values.tool };
+  return {
+    ...values,
+    policy: values.policy,
+    state: resolve(values.state),
+    tool: values.tool,
+    digest: values.digest,
+  };
 }
 
 const approvalsIn = (state: string) => new ApprovalStore(join(state, "mcp-approvals.json"));
+const reviewsIn = (state: string) => new ReviewStore(join(state, "mcp-reviews.json"));
 
-/** Connects to the external servers a policy names (or one of them) and sorts their allowed tools. */
-async function frontAll(runtime: Runtime, policy: CompiledPolicy, approvals: ApprovalStore, only?: string) {
+/** A word for a shell command line: quoted when it holds anything a shell would read differently. */
+function shellWord(word: string): string {
+  return /^[\w./:@%+=,-]+$/.test(word) ? word : `'${word.replaceAll("'", "'\\''")}'`;
+}
+
+/** The exact commands that review a server's tools, and approve what the review printed. */
+function reviewCommands(f: Flags, server: string, digests: readonly string[]): string {
+  const common = `--policy ${shellWord(resolve(f.policy))} --state ${shellWord(f.state)} --server ${shellWord(server)}`;
+  const approve = digests.map((d) => ` --digest ${d}`).join("");
+  return (
+    `warden: to offer ${server}'s withheld tools, review them: warden mcp review ${common}\n` +
+    `warden: then approve what the review printed: warden mcp approve ${common}${approve}\n`
+  );
+}
+
+interface Failed {
+  name: string;
+  error: WardenError;
+}
+
+/**
+ * Connects to the external servers a policy names (or one of them) and sorts their allowed tools. A server
+ * that cannot start or answer is listed in `failed`, naming it and its command, and the others still serve.
+ */
+async function frontAll(
+  runtime: Runtime,
+  policy: CompiledPolicy,
+  approvals: ApprovalStore,
+  only?: string,
+  events: (server: string) => FrontEvents = () => ({}),
+) {
   const fronted: Array<{ name: string; catalog: FrontedCatalog }> = [];
-  for (const server of policy.servers.values()) {
-    if (only !== undefined && server.name !== only) continue;
-    const [command, ...args] = server.command ?? [];
-    const catalog = await frontServer(
-      { name: server.name, command, args, url: server.url, allow: server.tools },
-      approvals,
-      runtime.kernel.audit,
-    );
-    fronted.push({ name: server.name, catalog });
-  }
-  if (only !== undefined && fronted.length === 0) {
+  const failed: Failed[] = [];
+  if (only !== undefined && !policy.servers.has(only)) {
     const names = [...policy.servers.keys()].join(", ") || "none";
     throw new WardenError("USAGE", `${policy.file} names no MCP server "${only}"; it names: ${names}`);
   }
-  return fronted;
+  for (const server of policy.servers.values()) {
+    if (only !== undefined && server.name !== only) continue;
+    const [command, ...args] = server.command ?? [];
+    const external: ExternalServer = {
+      name: server.name,
+      command,
+      args,
+      url: server.url,
+      allow: server.tools,
+    };
+    try {
+      const catalog = await frontServer(
+        external,
+        approvals,
+        runtime.kernel.audit,
+        undefined,
+        events(server.name),
+      );
+      fronted.push({ name: server.name, catalog });
+    } catch (error) {
+      if (!(error instanceof WardenError)) throw error;
+      failed.push({ name: server.name, error });
+      runtime.kernel.audit.record({
+        event: "load",
+        tool: `${server.name}__*`,
+        sandbox: `mcp:${server.name}`,
+        decision: "error",
+        code: error.code,
+        reason: error.message,
+      });
+    }
+  }
+  return { fronted, failed };
+}
+
+function printWithheld(io: CliIo, server: string, w: Withheld, when = ""): void {
+  const changes = w.changes.map((c) => `\n    ${c}`).join("");
+  io.stderr(`warden: withheld ${server}__${w.tool} (${w.reason}${when})${changes}\n`);
 }
 
 async function closeAll(fronted: Array<{ catalog: FrontedCatalog }>, runtime: Runtime): Promise<void> {
@@ -86,26 +159,39 @@ export async function mcpServe(argv: string[], io: CliIo): Promise<void> {
     const policy = loadPolicyFor(runtime, f.policy);
     const tools: Tool[] = [];
     for (const name of policy.tools.keys()) tools.push(await loadToolUnderPolicy(runtime, policy, name));
-    fronted = await frontAll(runtime, policy, approvalsIn(f.state));
+    const during = (server: string): FrontEvents => ({
+      withheld: (w) => {
+        printWithheld(io, server, w, " during the session");
+        io.stderr(reviewCommands(f, server, w.digest ? [w.digest] : []));
+      },
+      failed: (why) =>
+        io.stderr(`warden: MCP server "${server}" stopped (${why}); its tools are withdrawn\n`),
+    });
+    const started = await frontAll(runtime, policy, approvalsIn(f.state), undefined, during);
+    fronted = started.fronted;
+    for (const { error } of started.failed)
+      io.stderr(`warden: ${error.message}; serving without its tools\n`);
     for (const { name, catalog } of fronted) {
-      for (const w of catalog.withheld) {
-        const changes = w.changes.map((c) => `\n    ${c}`).join("");
-        io.stderr(`warden: withheld ${name}__${w.tool} (${w.reason})${changes}\n`);
-      }
-    }
-    if (fronted.some(({ catalog }) => catalog.withheld.length > 0)) {
-      io.stderr(
-        `warden: review with warden mcp review --policy ${f.policy}, then approve with warden mcp approve\n`,
-      );
+      for (const w of catalog.withheld) printWithheld(io, name, w);
+      if (catalog.withheld.length > 0)
+        io.stderr(
+          reviewCommands(
+            f,
+            name,
+            catalog.withheld.map((w) => w.digest),
+          ),
+        );
     }
     const catalog = combine([sandboxCatalog(tools), ...fronted.map((x) => x.catalog)]);
     if (port === undefined) {
       // stdout is the protocol channel from here on: everything for people goes to stderr.
-      const transport = new StdioServerTransport();
+      const transport = new BoundedStdioServerTransport();
       const closed = new Promise<void>((done) => {
         transport.onclose = () => done();
       });
-      await createMcpServer(catalog, { session: "stdio" }).connect(transport);
+      const server = createMcpServer(catalog, { session: "stdio" });
+      server.onerror = (error) => io.stderr(`warden: ${error.message}\n`);
+      await server.connect(transport);
       await Promise.race([closed, once(process.stdin, "end")]);
     } else {
       const served = await serveHttp(catalog, { port, host: f.host, internal: runtime.kernel.internal });
@@ -121,9 +207,11 @@ export async function mcpServe(argv: string[], io: CliIo): Promise<void> {
 export async function mcpReview(argv: string[], io: CliIo): Promise<void> {
   const f = flags(argv);
   const runtime = createRuntime({ stateDir: f.state });
+  const reviews = reviewsIn(f.state);
   let fronted: Array<{ name: string; catalog: FrontedCatalog }> = [];
   try {
-    fronted = await frontAll(runtime, loadPolicyFor(runtime, f.policy), approvalsIn(f.state), f.server);
+    const started = await frontAll(runtime, loadPolicyFor(runtime, f.policy), approvalsIn(f.state), f.server);
+    fronted = started.fronted;
     for (const { name, catalog } of fronted) {
       const withheld = new Map(catalog.withheld.map((w) => [w.tool, w]));
       for (const tool of catalog.definitions) {
@@ -133,6 +221,16 @@ export async function mcpReview(argv: string[], io: CliIo): Promise<void> {
         if (w?.reason === "not approved")
           io.stdout(`    description: ${JSON.stringify(tool.description ?? "")}\n`);
       }
+      // What was shown is what `mcp approve` (without --digest) will approve, and nothing else.
+      reviews.record(name, catalog.definitions);
+    }
+    for (const { error } of started.failed) io.stdout(`failed: ${error.message}\n`);
+    if (started.failed.length > 0) {
+      const names = started.failed.map((x) => `"${x.name}"`).join(", ");
+      throw new WardenError(
+        "NET_ERROR",
+        `${started.failed.length === 1 ? "MCP server" : "MCP servers"} ${names} could not be reviewed: see the failed lines above`,
+      );
     }
   } finally {
     await closeAll(fronted, runtime);
@@ -147,16 +245,19 @@ export async function mcpApprove(argv: string[], io: CliIo): Promise<void> {
   const approvals = approvalsIn(f.state);
   let fronted: Array<{ name: string; catalog: FrontedCatalog }> = [];
   try {
-    fronted = await frontAll(runtime, loadPolicyFor(runtime, f.policy), approvals, f.server);
+    const started = await frontAll(runtime, loadPolicyFor(runtime, f.policy), approvals, f.server);
+    fronted = started.fronted;
+    if (started.failed[0]) throw started.failed[0].error;
     const { catalog } = fronted[0]!;
     for (const name of f.tool) {
       if (!catalog.definitions.some((t) => t.name === name)) {
         throw new WardenError("USAGE", `server "${f.server}" offers no allowed tool "${name}"`);
       }
     }
-    const pending = catalog.withheld.filter((w) => f.tool.length === 0 || f.tool.includes(w.tool));
-    for (const w of pending) {
-      const approval = approvals.approve(f.server, catalog.definitions.find((t) => t.name === w.tool)!);
+    const chosen = catalog.withheld.filter((w) => f.tool.length === 0 || f.tool.includes(w.tool));
+    const pending = approvable(f, catalog, chosen, reviewsIn(f.state));
+    for (const { w, definition } of pending) {
+      const approval = approvals.approve(f.server, definition);
       const changes = w.changes.map((c) => `\n    ${c}`).join("");
       io.stdout(`approved ${f.server}__${w.tool} ${approval.digest}${changes}\n`);
       runtime.kernel.audit.record({
@@ -171,6 +272,50 @@ export async function mcpApprove(argv: string[], io: CliIo): Promise<void> {
   } finally {
     await closeAll(fronted, runtime);
   }
+}
+
+/**
+ * The definitions to approve: exactly those whose digests were given, or else exactly what the last review
+ * printed. A server that now offers anything else is refused (TOOL_CHANGED), and nothing is approved.
+ */
+function approvable(
+  f: Flags,
+  catalog: FrontedCatalog,
+  chosen: Withheld[],
+  reviews: ReviewStore,
+): Array<{ w: Withheld; definition: McpTool }> {
+  const server = f.server!;
+  const again = `review it again: warden mcp review --policy ${shellWord(resolve(f.policy))} --state ${shellWord(f.state)} --server ${shellWord(server)}`;
+  const definitionOf = (tool: string) => catalog.definitions.find((t) => t.name === tool)!;
+  if (f.digest.length > 0) {
+    const offered = catalog.definitions.map((t) => `${t.name} ${definitionDigest(t)}`).join(", ");
+    for (const digest of f.digest) {
+      if (!catalog.definitions.some((t) => definitionDigest(t) === digest)) {
+        throw new WardenError(
+          "TOOL_CHANGED",
+          `server "${server}" offers no allowed tool whose definition has digest ${digest} now (it offers: ${offered || "none"}); nothing was approved; ${again}`,
+        );
+      }
+    }
+    return chosen
+      .filter((w) => f.digest.includes(w.digest))
+      .map((w) => ({ w, definition: definitionOf(w.tool) }));
+  }
+  const problems: string[] = [];
+  for (const w of chosen) {
+    const reviewed = reviews.get(server, w.tool);
+    if (!reviewed) problems.push(`${server}__${w.tool} was not reviewed`);
+    else if (reviewed.digest !== w.digest) {
+      const changes = diffDefinitions(reviewed.definition, definitionOf(w.tool)).join("; ");
+      problems.push(
+        `${server}__${w.tool} is not what the review printed (${reviewed.digest}); the server now offers ${w.digest}: ${changes}`,
+      );
+    }
+  }
+  if (problems.length > 0) {
+    throw new WardenError("TOOL_CHANGED", `${problems.join("; ")}; nothing was approved; ${again}`);
+  }
+  return chosen.map((w) => ({ w, definition: definitionOf(w.tool) }));
 }
 
 export const MCP_SERVE_HELP = `warden mcp serve: serve a policy's tools to MCP clients.
@@ -189,16 +334,21 @@ client's name and session.
 export const MCP_REVIEW_HELP = `warden mcp review: show each external tool a policy allows, and whether its definition is approved.
 
 Usage:
-  warden mcp review --policy FILE [--state DIR]
+  warden mcp review --policy FILE [--state DIR] [--server NAME]
 
-For a tool that changed since its approval, prints what changed, one line per part of its definition.
+Prints each tool's digest; for a tool that changed since its approval, what changed, one line per part of
+its definition. What it printed is recorded in DIR, so that \`warden mcp approve\` approves exactly that. A
+server that cannot start or answer is named with its command (exit code 1); the others are still reviewed.
 `;
 
 export const MCP_APPROVE_HELP = `warden mcp approve: approve the current definitions of an external server's tools.
 
 Usage:
-  warden mcp approve --policy FILE --server NAME [--tool NAME]... [--state DIR]
+  warden mcp approve --policy FILE --server NAME [--tool NAME]... [--digest DIGEST]... [--state DIR]
 
-Approves every allowed tool of the server that is not approved as it is now (or only the named ones),
-printing each one's digest and what changed. Review first: warden mcp review --policy FILE.
+Approves what \`warden mcp review\` printed: each allowed tool of the server that is not approved as it is
+now (or only the named ones), printing each one's digest and what changed. If the server now describes a
+tool otherwise than the review printed, nothing is approved (TOOL_CHANGED): review again. With --digest,
+approves exactly the definitions with those digests (as review printed them), and refuses if the server
+no longer offers one of them.
 `;

@@ -2,6 +2,7 @@
 import { parseArgs } from "node:util";
 import { WardenError } from "../errors.ts";
 import { loadPolicy } from "../policy/compile.ts";
+import { checkDefinitions } from "../policy/definitions.ts";
 import { explainPolicy } from "../policy/explain.ts";
 import { policyEnv } from "../policy/run.ts";
 import { createRuntime, type Runtime } from "../runtime.ts";
@@ -12,6 +13,8 @@ export const POLICY_CHECK_HELP = `warden policy check: check a policy file; ever
 Usage:
   warden policy check FILE
 
+Loads each tool (without granting or calling it) to check what only its definition says: that the policy
+names it by its defineTool name, and that every grant is for a capability it declares, of that type.
 Exit code 0 when the policy is valid; 1 (POLICY_INVALID) when it is not.
 
 Example:
@@ -53,12 +56,24 @@ function oneFile(command: string, positionals: string[], what = "FILE"): string 
 export async function policyCheck(argv: string[], io: CliIo): Promise<void> {
   const { positionals } = parseArgs({ args: argv, allowPositionals: true, strict: true, options: {} });
   const file = oneFile("check", positionals);
-  await withRuntime((runtime) => {
+  await withRuntime(async (runtime) => {
     try {
       const policy = loadPolicy(file, policyEnv(runtime));
+      const problems = await checkDefinitions(runtime, policy);
+      if (problems.length > 0) {
+        const count = `${problems.length} problem${problems.length === 1 ? "" : "s"}`;
+        throw new WardenError(
+          "POLICY_INVALID",
+          `policy ${file} is not valid (${count}):\n${problems.map((p) => `${file}: ${p}`).join("\n")}`,
+        );
+      }
       const names = [...policy.tools.keys()];
+      const servers = [...policy.servers.values()].map((s) => `${s.name}: ${s.tools.join(", ")}`);
+      const serving = servers.length
+        ? `; ${servers.length} MCP server${servers.length === 1 ? "" : "s"} (${servers.join("; ")})`
+        : "";
       io.stdout(
-        `${file}: valid; ${names.length} tool${names.length === 1 ? "" : "s"}${names.length ? ` (${names.join(", ")})` : ""}\n`,
+        `${file}: valid; ${names.length} tool${names.length === 1 ? "" : "s"}${names.length ? ` (${names.join(", ")})` : ""}${serving}\n`,
       );
     } catch (error) {
       if (error instanceof WardenError && error.code === "POLICY_INVALID") io.stdout(`${error.message}\n`);

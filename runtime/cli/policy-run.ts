@@ -1,7 +1,7 @@
 // `warden tool run NAME --policy FILE`: runs the tool the policy names, with exactly the policy's grants and limits.
 import { resolve } from "node:path";
 import { WardenError } from "../errors.ts";
-import { loadPolicyFor, loadToolUnderPolicy } from "../policy/run.ts";
+import { inPolicyTerms, loadPolicyFor, loadToolUnderPolicy } from "../policy/run.ts";
 import { createRuntime } from "../runtime.ts";
 import type { CliIo } from "./commands.ts";
 
@@ -24,7 +24,12 @@ export async function toolRunUnderPolicy(
   try {
     const policy = loadPolicyFor(runtime, options.policy);
     const tool = await loadToolUnderPolicy(runtime, policy, options.name);
-    const output = await tool.call(options.input);
+    let output: unknown;
+    try {
+      output = await tool.call(options.input);
+    } catch (error) {
+      throw inPolicyTerms(error, policy, options.name);
+    }
     io.stdout(`${JSON.stringify(output, null, 2)}\n`);
   } finally {
     await runtime.close();

@@ -22,7 +22,9 @@ decision expected:
     expect: deny            # allow | deny
     why: paths above the root are refused
 
-Prints one line per case; exit code 1 (POLICY_TEST_FAILED) if any case is not decided as expected.
+Prints one line per case; exit code 1 (POLICY_TEST_FAILED) if any case is not decided as expected. A case
+naming a tool, handle, operation or argument that does not exist under the policy is an ERROR line (it
+would be denied whatever the policy said, so it tests nothing).
 The decision is the kernel's: the handle's rights, the operation's own checks (net: the origin; fs: the path
 stays inside the root). What only a run can see (whether a file exists, what a host resolves to) is noted.
 
@@ -43,11 +45,15 @@ export async function policyTest(argv: string[], io: CliIo): Promise<void> {
     const results = runCases(loadPolicy(file, policyEnv(runtime)), cases);
     for (const r of results) io.stdout(`${formatResult(r)}\n`);
     const failed = results.filter((r) => !r.pass).length;
-    io.stdout(`${results.length - failed} of ${results.length} cases as expected\n`);
+    const errors = results.filter((r) => r.error !== undefined).length;
+    const named = errors
+      ? ` (${errors} name${errors === 1 ? "s" : ""} a tool, handle, operation or argument that does not exist)`
+      : "";
+    io.stdout(`${results.length - failed} of ${results.length} cases as expected${named}\n`);
     if (failed > 0) {
       throw new WardenError(
         "POLICY_TEST_FAILED",
-        `${failed} of ${results.length} cases in ${cases} were not decided as expected`,
+        `${failed} of ${results.length} cases in ${cases} were not decided as expected${named}`,
       );
     }
   });

@@ -33,38 +33,76 @@ export function diffDefinitions(before: unknown, after: unknown, path = ""): str
   return [`${path || "(definition)"}: ${show(before)} -> ${show(after)}`];
 }
 
+type Stored = Record<string, Record<string, Approval>>;
+
+function readStore(file: string, what: string): Stored {
+  try {
+    return JSON.parse(readFileSync(file, "utf8")) as Stored;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT") {
+      throw new WardenError("USAGE", `cannot read the MCP ${what} in ${file}: fix or remove the file`);
+    }
+    return {};
+  }
+}
+
+function writeStore(file: string, stored: Stored): void {
+  mkdirSync(dirname(file), { recursive: true });
+  const temp = `${file}.tmp`;
+  writeFileSync(temp, `${JSON.stringify(stored, null, 2)}\n`, { flush: true });
+  renameSync(temp, file);
+}
+
+function entryOf(definition: McpTool): Approval {
+  return { digest: definitionDigest(definition), definition, approvedAt: new Date().toISOString() };
+}
+
 /** Approvals in one JSON file per state directory, replaced atomically so a crash never leaves half a file. */
 export class ApprovalStore {
   private readonly file: string;
-  private approvals: Record<string, Record<string, Approval>>;
+  private approvals: Stored;
 
   constructor(file: string) {
     this.file = file;
-    try {
-      this.approvals = JSON.parse(readFileSync(file, "utf8")) as Record<string, Record<string, Approval>>;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "ENOENT") {
-        throw new WardenError("USAGE", `cannot read the MCP approvals in ${file}: fix or remove the file`);
-      }
-      this.approvals = {};
-    }
+    this.approvals = readStore(file, "approvals");
   }
 
   get(server: string, tool: string): Approval | undefined {
-    return this.approvals[server]?.[tool];
+    return Object.hasOwn(this.approvals, server) && Object.hasOwn(this.approvals[server]!, tool)
+      ? this.approvals[server]![tool]
+      : undefined;
   }
 
   approve(server: string, definition: McpTool): Approval {
-    const approval = {
-      digest: definitionDigest(definition),
-      definition,
-      approvedAt: new Date().toISOString(),
-    };
+    const approval = entryOf(definition);
     this.approvals[server] = { ...this.approvals[server], [definition.name]: approval };
-    mkdirSync(dirname(this.file), { recursive: true });
-    const temp = `${this.file}.tmp`;
-    writeFileSync(temp, `${JSON.stringify(this.approvals, null, 2)}\n`, { flush: true });
-    renameSync(temp, this.file);
+    writeStore(this.file, this.approvals);
     return approval;
+  }
+}
+
+/**
+ * What `mcp review` last showed of each tool (its digest and definition), so `mcp approve` approves exactly
+ * that and refuses a definition the server changed after it was reviewed.
+ */
+export class ReviewStore {
+  private readonly file: string;
+  private reviews: Stored;
+
+  constructor(file: string) {
+    this.file = file;
+    this.reviews = readStore(file, "reviews");
+  }
+
+  get(server: string, tool: string): Approval | undefined {
+    return Object.hasOwn(this.reviews, server) && Object.hasOwn(this.reviews[server]!, tool)
+      ? this.reviews[server]![tool]
+      : undefined;
+  }
+
+  /** Replaces what was reviewed of one server with the definitions just shown. */
+  record(server: string, definitions: readonly McpTool[]): void {
+    this.reviews[server] = Object.fromEntries(definitions.map((d) => [d.name, entryOf(d)]));
+    writeStore(this.file, this.reviews);
   }
 }

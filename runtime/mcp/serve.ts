@@ -63,6 +63,8 @@ export interface Catalog {
   list(): McpTool[];
   /** Undefined when the catalog has no tool of this name. */
   call(name: string, args: unknown, session: string): Promise<CallToolResult> | undefined;
+  /** For a catalog whose list can change while it is served: calls `listener` after each change. */
+  subscribe?(listener: () => void): () => void;
 }
 
 /** Warden's own sandboxed tools as a catalog. */
@@ -100,6 +102,12 @@ export function combine(catalogs: readonly Catalog[]): Catalog {
       }
       return undefined;
     },
+    subscribe: (listener) => {
+      const stops = catalogs.map((c) => c.subscribe?.(listener));
+      return () => {
+        for (const stop of stops) stop?.();
+      };
+    },
   };
 }
 
@@ -109,8 +117,13 @@ export function createMcpServer(offer: readonly Tool[] | Catalog, options: Serve
   catalog.list(); // refuses a bad catalog now, not at the first client's request
   const server = new Server(
     { name: options.name ?? "warden", version: options.version ?? "0.1.0" },
-    { capabilities: { tools: { listChanged: false } } },
+    { capabilities: { tools: { listChanged: catalog.subscribe !== undefined } } },
   );
+  // A tool withdrawn during the session (a fronted server changed or stopped): clients list again.
+  const stop = catalog.subscribe?.(() => {
+    server.sendToolListChanged().catch(() => undefined);
+  });
+  server.onclose = () => stop?.();
   server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: catalog.list() }));
   server.setRequestHandler(CallToolRequestSchema, async (request) => {
     const client = server.getClientVersion();

@@ -33,6 +33,40 @@ export interface CaseResult {
   at: string;
   decision: CallDecision;
   pass: boolean;
+  /** Set when the case names a tool, handle, operation or argument that does not exist: it tests nothing. */
+  error?: string;
+}
+
+/**
+ * What in a case does not exist under the policy. Such a case would be denied whatever the policy said (a
+ * typo like `op: writetext` or `tool: wordcont` is "deny, as expected"), so it is an error, not a result.
+ */
+export function caseProblem(
+  policy: CompiledPolicy,
+  c: Pick<PolicyCase, "tool" | "handle" | "op" | "args">,
+): string | undefined {
+  const tool = policy.tools.get(c.tool);
+  if (!tool) {
+    return `the policy names no tool "${c.tool}" (it names: ${[...policy.tools.keys()].join(", ") || "none"})`;
+  }
+  const grant = tool.grants.find((g) => g.handle === c.handle);
+  if (!grant) {
+    return `tool "${c.tool}" gets no handle "${c.handle}" under this policy (it gets: ${tool.grants.map((g) => g.handle).join(", ") || "none"})`;
+  }
+  if (c.op === "$attenuate") return undefined;
+  const ops = grant.kind.ops;
+  if (!Object.hasOwn(ops, c.op)) {
+    return `handle "${c.handle}" (${grant.kind.kind}) has no operation "${c.op}" (it has: ${Object.keys(ops).join(", ")})`;
+  }
+  const schema = ops[c.op]!.args as { shape?: Record<string, unknown> };
+  if (schema.shape && typeof schema.shape === "object") {
+    const known = Object.keys(schema.shape);
+    const unknown = Object.keys(c.args).filter((k) => !known.includes(k));
+    if (unknown.length > 0) {
+      return `${c.handle}.${c.op} takes no argument ${unknown.map((k) => `"${k}"`).join(", ")} (it takes: ${known.join(", ") || "none"})`;
+    }
+  }
+  return undefined;
 }
 
 /** The decision for one case under a compiled policy: a tool or handle the policy does not name is denied. */
@@ -64,13 +98,11 @@ export function runCases(policy: CompiledPolicy, file: string, cwd = process.cwd
   const read = readDocument(resolve(cwd, file), file, casesSchema);
   if (!read.data) throw invalid(file, read.problems, "cases file");
   return read.data.map((c, i) => {
+    const at = `${file}:${read.locator.lineOf([i])}`;
     const decision = decideCase(policy, c);
-    return {
-      case: c,
-      at: `${file}:${read.locator.lineOf([i])}`,
-      decision,
-      pass: decision.allow === (c.expect === "allow"),
-    };
+    const error = caseProblem(policy, c);
+    if (error !== undefined) return { case: c, at, decision, pass: false, error };
+    return { case: c, at, decision, pass: decision.allow === (c.expect === "allow") };
   });
 }
 
@@ -79,6 +111,7 @@ export function formatResult(r: CaseResult): string {
   const what = `${r.case.tool} ${r.case.handle}.${r.case.op} ${JSON.stringify(r.case.args)}`;
   const got = r.decision.allow ? "allow" : "deny";
   const note = r.decision.note ? ` (${r.decision.note})` : "";
+  if (r.error !== undefined) return `ERROR ${r.at}  ${what}: ${r.error}`;
   if (r.pass) return `ok    ${r.at}  ${what} -> ${got}${note}`;
   return `FAIL  ${r.at}  ${what} -> expected ${r.case.expect}, got ${got}: ${r.decision.reason}`;
 }

@@ -69,8 +69,11 @@ export function decide(
     }
   }
   // `check` reads only the grant (net: the origin); no resource is opened for a decision.
-  const reason = op.check?.({ grant, resource: undefined }, args);
-  if (reason !== undefined) return { allow: false, code: "CAPABILITY_DENIED", reason };
+  const refused = op.check?.({ grant, resource: undefined }, args);
+  if (refused !== undefined) {
+    const reason = typeof refused === "string" ? refused : refused.reason;
+    return { allow: false, code: "CAPABILITY_DENIED", reason };
+  }
   if (kind.kind === "fs") {
     for (const field of FS_PATH_FIELDS) {
       const value = (args as Record<string, unknown>)[field];

@@ -1,5 +1,5 @@
 // `policy diff`: what a change to a policy grants and what it takes away, per tool and handle, in words.
-import type { CompiledGrant, CompiledPolicy, CompiledTool } from "./compile.ts";
+import type { CompiledGrant, CompiledPolicy, CompiledServer, CompiledTool } from "./compile.ts";
 import { describeLimits, list } from "./explain.ts";
 
 export interface Change {
@@ -84,6 +84,33 @@ function diffTool(before: CompiledTool, after: CompiledTool, out: Change[]): voi
   }
 }
 
+const reach = (s: CompiledServer) => (s.command ? s.command.join(" ") : (s.url ?? ""));
+
+/** Servers: a tool a server may offer is more that may reach a model (once approved), so it is a "+". */
+function diffServers(before: CompiledPolicy, after: CompiledPolicy, out: Change[]): void {
+  for (const [name, b] of before.servers) {
+    const a = after.servers.get(name);
+    const tool = `server ${name}`;
+    if (!a) {
+      out.push({ tool, sign: "-", text: `no longer fronted (removed): ${b.tools.join(", ")}` });
+      continue;
+    }
+    const more = a.tools.filter((t) => !b.tools.includes(t));
+    const fewer = b.tools.filter((t) => !a.tools.includes(t));
+    if (more.length) out.push({ tool, sign: "+", text: `may now offer ${list(more)} (once approved)` });
+    if (fewer.length) out.push({ tool, sign: "-", text: `may no longer offer ${list(fewer)}` });
+    if (reach(a) !== reach(b)) out.push({ tool, sign: "~", text: `${reach(b)} -> ${reach(a)}` });
+  }
+  for (const [name, a] of after.servers) {
+    if (before.servers.has(name)) continue;
+    out.push({
+      tool: `server ${name}`,
+      sign: "+",
+      text: `now fronted (added): ${reach(a)}, offering ${list(a.tools)} (once approved)`,
+    });
+  }
+}
+
 export function diffPolicies(before: CompiledPolicy, after: CompiledPolicy): Change[] {
   const out: Change[] = [];
   for (const [name, b] of before.tools) {
@@ -100,6 +127,7 @@ export function diffPolicies(before: CompiledPolicy, after: CompiledPolicy): Cha
       text: `now runs (added)${handles.length ? `, with ${handles.join("; ")}` : ", with no handles"}; limits ${describeLimits(a.limits)}`,
     });
   }
+  diffServers(before, after, out);
   return out;
 }
 

@@ -1,6 +1,6 @@
 // Reading a YAML or JSON document for a schema: every syntax and schema problem, each at its line.
 import { readFileSync } from "node:fs";
-import { type Document, LineCounter, parseDocument, visit } from "yaml";
+import { type Document, isPair, isScalar, LineCounter, parseDocument, visit } from "yaml";
 import type { z } from "zod";
 import { WardenError } from "../errors.ts";
 import { Locator, type Problem } from "./problems.ts";
@@ -32,6 +32,7 @@ export function readDocument<T>(file: string, shown: string, schema: z.ZodType<T
     const pos = lines.linePos(error.pos[0]);
     return { file: shown, line: pos.line, column: pos.col, path: "", message: error.message.split("\n")[0]! };
   });
+  problems.push(...reservedKeys(doc, shown, lines));
   if (problems.length > 0) return { text, locator, data: undefined, raw: undefined, problems };
   let raw: unknown;
   try {
@@ -78,6 +79,33 @@ function aliasProblem(shown: string, doc: Document, lines: LineCounter): Problem
     path: "",
     message: `aliases here expand past the limit of ${MAX_ALIAS_COUNT} (a YAML alias bomb); write the values out instead`,
   };
+}
+
+/** Keys that plain data cannot hold safely: as an object key, `__proto__` is dropped or changes the prototype. */
+const RESERVED_KEYS = new Set(["__proto__", "constructor", "prototype"]);
+
+/** A key that is a reserved name is refused where it stands, never silently dropped. */
+function reservedKeys(doc: Document, shown: string, lines: LineCounter): Problem[] {
+  const problems: Problem[] = [];
+  visit(doc, {
+    Pair(_, pair, ancestors) {
+      if (!isScalar(pair.key) || !RESERVED_KEYS.has(String(pair.key.value))) return;
+      const path = ancestors
+        .filter(isPair)
+        .map((p) => (isScalar(p.key) ? String(p.key.value) : "?"))
+        .concat(String(pair.key.value))
+        .join(".");
+      const pos = lines.linePos(pair.key.range?.[0] ?? 0);
+      problems.push({
+        file: shown,
+        line: pos.line,
+        column: pos.col,
+        path,
+        message: `${JSON.stringify(String(pair.key.value))} is a reserved name and cannot be a key; choose another name`,
+      });
+    },
+  });
+  return problems;
 }
 
 function valueAt(data: unknown, path: readonly (string | number)[]): unknown {

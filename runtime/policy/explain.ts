@@ -42,6 +42,14 @@ export function explainTool(tool: CompiledTool): string {
 export function explainPolicy(policy: CompiledPolicy, only?: string): string {
   const tools = [...policy.tools.values()].filter((t) => only === undefined || t.name === only);
   const out = tools.map(explainTool);
+  if (only === undefined) {
+    for (const s of policy.servers.values()) {
+      const reach = s.command ? `started as ${s.command.join(" ")}` : `at ${s.url}`;
+      out.push(
+        `MCP server "${s.name}" (${reach})\n  It may offer, as ${s.name}__TOOL, only: ${list(s.tools)}; each only while its whole definition matches the one an operator approved (warden mcp review, then warden mcp approve).\n  Every other tool of this server: never offered.`,
+      );
+    }
+  }
   out.push(
     "Every other tool: does not run under this policy. A tool gets only the rights it also declares in its code; a granted right it does not declare is dropped at load.",
   );

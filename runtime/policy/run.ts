@@ -24,6 +24,44 @@ export function loadPolicyFor(runtime: Runtime, file: string, cwd = process.cwd(
   return policy;
 }
 
+/** The field of a grant entry that lists its rights: net calls them methods. */
+const RIGHTS_FIELD: Record<string, string> = { net: "methods" };
+
+/**
+ * A denial's operator hint in the policy's words: which field of which tool's grant to change, not the
+ * `--grant` flag (which `--policy` refuses). Other errors pass through unchanged.
+ */
+export function inPolicyTerms(error: unknown, policy: CompiledPolicy, name: string): unknown {
+  if (!(error instanceof WardenError) || error.code !== "CAPABILITY_DENIED") return error;
+  const tool = policy.tools.get(name);
+  const granted = tool?.grants.find((g) => g.handle === error.denial?.handle);
+  const spec = error.denial?.grant;
+  if (!tool || !granted || spec === undefined || !error.hint) return error;
+  const field = `tools.${name}.grants.${granted.handle}.${granted.kind.kind}`;
+  const wanted = granted.kind.parseSpec(spec.slice(granted.kind.kind.length + 1), {
+    cwd: process.cwd(),
+    owner: name,
+  });
+  const changes: string[] = [];
+  const rights = wanted.rights.filter((r) => !granted.grant.rights.includes(r));
+  if (rights.length > 0)
+    changes.push(`add ${rights.join(", ")} to ${field}.${RIGHTS_FIELD[granted.kind.kind] ?? "rights"}`);
+  const have = granted.grant.scope as Record<string, unknown>;
+  for (const [key, value] of Object.entries(wanted.scope as Record<string, unknown>)) {
+    const before = have[key];
+    if (!Array.isArray(value) || !Array.isArray(before)) continue;
+    const more = value.filter((v) => !before.includes(v));
+    if (more.length > 0) changes.push(`add ${more.join(", ")} to ${field}.${key}`);
+  }
+  if (changes.length === 0) return error;
+  return new WardenError(
+    error.code,
+    error.message,
+    error.denial,
+    `to allow it, ${changes.join(" and ")} in ${policy.file}`,
+  );
+}
+
 /** The tool the policy names `name`, loaded with its grants and limits. A tool the policy does not name does not run. */
 export async function loadToolUnderPolicy(
   runtime: Runtime,

@@ -196,8 +196,11 @@ async function call(
   if (!grant.rights.includes(right)) {
     throw new WardenError("CAPABILITY_DENIED", `handle lacks ${right}`, { handle: "api", right });
   }
-  const reason = op.check?.(target, args);
-  if (reason !== undefined) throw new WardenError("CAPABILITY_DENIED", reason, { handle: "api", right });
+  const refused = op.check?.(target, args);
+  if (refused !== undefined) {
+    const reason = typeof refused === "string" ? refused : refused.reason;
+    throw new WardenError("CAPABILITY_DENIED", reason, { handle: "api", right });
+  }
   return (await op.run(target, args, { signal, handleName: "api" })) as FetchResult;
 }
 
@@ -358,7 +361,13 @@ describe("fetch", () => {
       op.run({ grant, resource: undefined }, args, { signal: AbortSignal.any([]), handleName: "api" }),
     );
     expect(error.code).toBe("CAPABILITY_DENIED");
-    expect(error.denial).toEqual({ handle: "api", right: "POST", grant: `net:POST:http://127.0.0.1:${P()}` });
+    // The grant that would allow it is the handle's own, widened: the operator's hint, never the message.
+    expect(error.denial).toEqual({
+      handle: "api",
+      right: "POST",
+      grant: `net:GET,POST:http://127.0.0.1:${P()}`,
+    });
+    expect(error.message).toBe('handle "api" may not send POST requests');
     expect(target.seen).toEqual([]);
   });
 
@@ -368,11 +377,17 @@ describe("fetch", () => {
     const op = kind.ops.fetch!;
     const args = op.args.parse({ url: `http://127.0.0.1:${B()}/x?token=abc` });
     const handle = { grant, resource: undefined };
-    expect(op.check?.(handle, args)).toBe(
-      `http://127.0.0.1:${B()} is not one of this handle's origins; a grant of net:GET:http://127.0.0.1:${B()} would allow it`,
-    );
+    // The reason reaches the guest; the grant that would allow the call is for the operator only.
+    expect(op.check?.(handle, args)).toEqual({
+      reason: `http://127.0.0.1:${B()} is not one of this handle's origins`,
+      grant: `net:GET:http://127.0.0.1:${P()},http://127.0.0.1:${B()}`,
+    });
     const error = await failure(op.run(handle, args, { signal: AbortSignal.any([]), handleName: "api" }));
-    expect(error.denial).toEqual({ handle: "api", right: "GET", grant: `net:GET:http://127.0.0.1:${B()}` });
+    expect(error.denial).toEqual({
+      handle: "api",
+      right: "GET",
+      grant: `net:GET:http://127.0.0.1:${P()},http://127.0.0.1:${B()}`,
+    });
     expect(bystander.seen).toEqual([]);
   });
 

@@ -80,6 +80,31 @@ describe("serving over MCP", () => {
     await client.close();
   });
 
+  test("a net denial reaches the model without the operator's hint; the host keeps the hint", async () => {
+    const fetcher = await runtime.loadTool(
+      writeTool(base, {
+        name: "fetcher",
+        input: "z.object({ url: z.string() })",
+        output: "z.object({ status: z.number() })",
+        capabilities: { api: { type: "net", rights: ["GET"] } },
+        run: "const r = await caps.api.fetch(input.url); return { status: r.status };",
+      }),
+      { grants: { api: "net:GET:https://api.example.com" } },
+    );
+    const client = await inMemoryClient([fetcher]);
+    const result = await client.callTool({ name: "fetcher", arguments: { url: "http://10.0.0.1/" } });
+    expect((result.content as Array<{ text: string }>)[0]?.text).toBe(
+      "CAPABILITY_DENIED: http://10.0.0.1 is not one of this handle's origins",
+    );
+    await client.close();
+    const host = await fetcher.call({ url: "http://10.0.0.1/" }).catch((e: unknown) => e);
+    expect(host).toMatchObject({
+      code: "CAPABILITY_DENIED",
+      message: "http://10.0.0.1 is not one of this handle's origins",
+      hint: "to allow it, grant --grant api=net:GET:https://api.example.com,http://10.0.0.1",
+    });
+  });
+
   test("bad arguments are a tool error naming the field", async () => {
     const client = await inMemoryClient([reader]);
     const result = await client.callTool({ name: "read-file", arguments: { path: 42 } });

@@ -254,3 +254,135 @@ describe("pin and run under a policy", () => {
     );
   });
 });
+
+describe("the policy tools tell the truth", () => {
+  const READ_FILE = join(REPO, "examples/tools/read-file.ts");
+
+  function policyIn(dir: string, body: string): string {
+    writeFileSync(join(dir, "p.yaml"), `version: 1\n${body}`);
+    return "p.yaml";
+  }
+
+  test("test: a case naming a tool, handle, operation or argument that does not exist is an ERROR, not a pass", async () => {
+    const dir = tempDir();
+    const cases = join(dir, "cases.yaml");
+    writeFileSync(
+      cases,
+      `- { tool: wordcont, handle: files, op: readText, args: { path: a }, expect: deny }
+- { tool: read-file, handle: web, op: fetch, args: { url: "https://a.example" }, expect: deny }
+- { tool: read-file, handle: files, op: writetext, args: { path: a, text: b }, expect: deny }
+- { tool: read-file, handle: files, op: readText, args: { pth: ../x }, expect: deny }
+- { tool: read-file, handle: files, op: readText, args: { path: ../x }, expect: deny }
+`,
+    );
+    const r = await warden(["policy", "test", DOCS, cases]);
+    expect(r.error).toEqual({
+      code: "POLICY_TEST_FAILED",
+      message: `4 of 5 cases in ${cases} were not decided as expected (4 name a tool, handle, operation or argument that does not exist)`,
+    });
+    expect(r.stdout).toBe(
+      `ERROR ${cases}:1  wordcont files.readText {"path":"a"}: the policy names no tool "wordcont" (it names: read-file)
+ERROR ${cases}:2  read-file web.fetch {"url":"https://a.example"}: tool "read-file" gets no handle "web" under this policy (it gets: files)
+ERROR ${cases}:3  read-file files.writetext {"path":"a","text":"b"}: handle "files" (fs) has no operation "writetext" (it has: readText, readBytes, writeText, writeBytes, list, stat, mkdir, remove, rename)
+ERROR ${cases}:4  read-file files.readText {"pth":"../x"}: files.readText takes no argument "pth" (it takes: path)
+ok    ${cases}:5  read-file files.readText {"path":"../x"} -> deny
+1 of 5 cases as expected (4 name a tool, handle, operation or argument that does not exist)
+`,
+    );
+  });
+
+  test("check: loads each tool, refusing a key that is not its defineTool name and a grant it does not declare", async () => {
+    const dir = tempDir();
+    const file = policyIn(
+      dir,
+      `tools:
+  wordcount:
+    source: ${READ_FILE}
+    grants:
+      files: { fs: { root: ., rights: [read] } }
+      api: { net: { origins: ["https://api.example.com"], methods: [GET] } }
+`,
+    );
+    const r = await warden(["policy", "check", file], dir);
+    expect(r.error?.code).toBe("POLICY_INVALID");
+    expect(r.stdout).toBe(`policy p.yaml is not valid (2 problems):
+p.yaml: tools.wordcount: ${READ_FILE} defines itself as "read-file"; a policy names each tool by its defineTool name, so tool run refuses this entry
+p.yaml: tools.wordcount.grants.api: the tool declares no capability "api" (it declares: files), so tool run refuses this grant
+`);
+  });
+
+  test("check: a grant keyed __proto__ is refused where it stands, not dropped", async () => {
+    const dir = tempDir();
+    const file = policyIn(
+      dir,
+      `tools:
+  read-file:
+    source: ${READ_FILE}
+    grants:
+      files: { fs: { root: ., rights: [read] } }
+      __proto__: { log: {} }
+`,
+    );
+    const r = await warden(["policy", "check", file], dir);
+    expect(r.error?.code).toBe("POLICY_INVALID");
+    expect(r.stdout).toBe(`policy p.yaml is not valid (1 problem):
+p.yaml:7:7: tools.read-file.grants.__proto__: "__proto__" is a reserved name and cannot be a key; choose another name
+`);
+  });
+
+  test("check, explain and diff cover servers", async () => {
+    const dir = tempDir();
+    const base = `tools:
+  read-file:
+    source: ${READ_FILE}
+    grants:
+      files: { fs: { root: ., rights: [read] } }
+servers:
+  calc:
+    command: [node, ./calc.js]
+`;
+    writeFileSync(join(dir, "old.yaml"), `version: 1\n${base}    tools: [add]\n`);
+    writeFileSync(join(dir, "new.yaml"), `version: 1\n${base}    tools: [add, exec]\n`);
+    const check = await warden(["policy", "check", "new.yaml"], dir);
+    expect(check.stdout).toBe("new.yaml: valid; 1 tool (read-file); 1 MCP server (calc: add, exec)\n");
+    const diff = await warden(["policy", "diff", "old.yaml", "new.yaml"], dir);
+    expect(diff.stdout).toBe("+ server calc: may now offer exec (once approved)\n");
+    const explain = await warden(["policy", "explain", "new.yaml"], dir);
+    expect(explain.stdout).toContain(
+      `MCP server "calc" (started as node ./calc.js)\n  It may offer, as calc__TOOL, only: add and exec; each only while its whole definition matches the one an operator approved (warden mcp review, then warden mcp approve).`,
+    );
+  });
+
+  test("tool run --policy: a denial's hint names the policy field to change, not --grant", async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, "a.txt"), "x");
+    const file = policyIn(
+      dir,
+      `tools:
+  notes:
+    source: ${join(REPO, "policies/examples/scratch/notes.ts")}
+    grants:
+      space: { fs: { root: ., rights: [read, list] } }
+`,
+    );
+    const r = await warden(
+      [
+        "tool",
+        "run",
+        "notes",
+        "--policy",
+        file,
+        "--state",
+        join(dir, "s"),
+        "--input",
+        '{"action":"save","name":"a.txt","text":"y"}',
+      ],
+      dir,
+    );
+    expect(r.error?.code).toBe("CAPABILITY_DENIED");
+    expect(r.error?.message).toMatch(
+      /; to allow it, add write to tools\.notes\.grants\.space\.fs\.rights in p\.yaml$/,
+    );
+    expect(r.error?.message).not.toContain("--grant");
+  });
+});

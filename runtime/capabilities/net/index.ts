@@ -89,15 +89,17 @@ function isForbiddenHeader(name: string): boolean {
   return FORBIDDEN_HEADERS.has(lower) || lower.startsWith("proxy-");
 }
 
-function specFor(method: Method, origin: string): string {
-  return formatNetSpec({
-    rights: [method],
-    scope: { origins: [origin], maxResponseBytes: 0, maxRedirects: 0 },
-  });
+/** The handle's grant widened by one method and origin: what the operator's hint names (never the guest). */
+function widened(grant: Grant<NetScope>, method: Method, origin: string): string {
+  const rights = grant.rights.includes(method) ? grant.rights : [...grant.rights, method];
+  const origins = grant.scope.origins.includes(origin)
+    ? grant.scope.origins
+    : [...grant.scope.origins, origin];
+  return formatNetSpec({ ...grant, rights, scope: { ...grant.scope, origins } });
 }
 
-function originReason(url: URL, method: Method): string {
-  return `${url.origin} is not one of this handle's origins; a grant of ${specFor(method, url.origin)} would allow it`;
+function originReason(url: URL): string {
+  return `${url.origin} is not one of this handle's origins`;
 }
 
 function summarise(args: FetchArgs): string {
@@ -142,7 +144,7 @@ async function runFetch(grant: Grant<NetScope>, args: FetchArgs, ctx: OpContext,
     new WardenError("CAPABILITY_DENIED", message, {
       handle: ctx.handleName,
       right,
-      grant: specFor(right, origin),
+      grant: widened(grant, right, origin),
     });
   return fetchWithPolicy(
     { url, method: args.method, headers, body },
@@ -163,12 +165,11 @@ async function runFetch(grant: Grant<NetScope>, args: FetchArgs, ctx: OpContext,
           });
         }
         if (!grant.scope.origins.includes(hopUrl.origin)) {
-          throw deny(`${prefix}${originReason(hopUrl, method)}`, method, hopUrl.origin);
+          throw deny(`${prefix}${originReason(hopUrl)}`, method, hopUrl.origin);
         }
         if (!grant.rights.includes(method)) {
           throw deny(
-            `${prefix}handle "${ctx.handleName}" may not send ${method} requests; ` +
-              `a grant of ${specFor(method, hopUrl.origin)} would allow it`,
+            `${prefix}handle "${ctx.handleName}" may not send ${method} requests`,
             method,
             hopUrl.origin,
           );
@@ -237,7 +238,8 @@ export function createNetKind(options: { lookup?: LookupFn } = {}): CapabilityKi
         summary: summarise,
         check(target, args) {
           const url = new URL(args.url);
-          return target.grant.scope.origins.includes(url.origin) ? undefined : originReason(url, args.method);
+          if (target.grant.scope.origins.includes(url.origin)) return undefined;
+          return { reason: originReason(url), grant: widened(target.grant, args.method, url.origin) };
         },
         run: (target, args, ctx) => runFetch(target.grant, args, ctx, lookup),
       }),
