@@ -8,7 +8,7 @@ export type Decision = "allow" | "deny" | "error";
 export interface AuditRecord {
   seq: number;
   time: string;
-  event: "call" | "load" | "limit" | "grant" | "revoke" | "policy";
+  event: "call" | "load" | "limit" | "grant" | "revoke" | "policy" | "model" | "compaction" | "session";
   tool: string;
   sandbox: string;
   /** The client session the call was made for (an MCP client and session), when the host knows one. */

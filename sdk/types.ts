@@ -1,14 +1,17 @@
 // Types of the handles a tool's run() receives, by capability type: read from the guest registry
 // (runtime/capabilities/guest.ts), where each kind's guest adapter declares its handle's type.
 import type { ClockHandle } from "../runtime/capabilities/clock/guest.ts";
+import type { ConversationHandle } from "../runtime/capabilities/conversation/guest.ts";
 import type { FsEntry, FsHandle, FsStat } from "../runtime/capabilities/fs/guest.ts";
 import type { GUEST_ADAPTERS } from "../runtime/capabilities/guest.ts";
 import type { KvHandle } from "../runtime/capabilities/kv/guest.ts";
 import type { LogHandle } from "../runtime/capabilities/log/guest.ts";
 import type { FetchInit, FetchResponse, NetHandle } from "../runtime/capabilities/net/guest.ts";
+import type { ToolHandle } from "../runtime/capabilities/tool/guest.ts";
 
 export type {
   ClockHandle,
+  ConversationHandle,
   FetchInit,
   FetchResponse,
   FsEntry,
@@ -17,6 +20,7 @@ export type {
   KvHandle,
   LogHandle,
   NetHandle,
+  ToolHandle,
 };
 
 type Adapter = (typeof GUEST_ADAPTERS)[number];

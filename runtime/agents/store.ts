@@ -57,8 +57,10 @@ export interface ModelStep {
   /** sha256 of the request as sent (messages after compaction, tools): what replay matches. */
   requestDigest: string;
   completion: Completion;
-  /** Where the assistant message it returned was journaled. */
+  /** Where the assistant message it returned was journaled (0 for a summary, which is not a message). */
   seq: number;
+  /** A call that summarised the conversation for a compaction, not a turn. */
+  purpose?: "summary";
 }
 
 export type ToolOutcome = "started" | "ok" | "error" | "unknown";
