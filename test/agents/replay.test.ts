@@ -75,7 +75,9 @@ describe("resume on another model", () => {
       .run("reader", { task: "What does note a say?" })
       .catch((e: unknown) => e);
     expect(failed).toMatchObject({ code: "MODEL_ERROR" });
-    const [{ session, status }] = (await runtime.agents.list()) as [{ session: string; status: string }];
+    const listed = await runtime.agents.list();
+    expect(listed).toHaveLength(1);
+    const { session, status } = listed[0]!;
     expect(status).toBe("failed");
     expect((await runtime.agents.show(session)).messages).toHaveLength(4);
     const other = join(dir, "other.script.yaml");
