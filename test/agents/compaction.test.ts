@@ -41,7 +41,7 @@ describe.each([
     const outcome = await runtime.agents
       .run("reader", { task: "What does note a say?" })
       .catch((e: unknown) => e);
-    const [{ session }] = await runtime.agents.list().then((l) => [l[0]!]);
+    const session = (await runtime.agents.list())[0]!.session;
     const shown = await runtime.agents.show(session);
     if (overflow === "refuse") {
       expect(outcome).toMatchObject({
