@@ -383,10 +383,7 @@ export class Agents implements AgentSessions {
       const ending = new Promise<never>((_, reject) =>
         stop.signal.addEventListener("abort", () => reject(stop.signal.reason), { once: true }),
       );
-      const output = (await Promise.race([
-        tool.call({ task: live.conversation.messages()[1]?.content ?? "" }, { session: id }),
-        ending,
-      ])) as {
+      const output = (await Promise.race([tool.call({ task: live.task }, { session: id }), ending])) as {
         answer: string;
       };
       await store.update(id, { status: "done", answer: output.answer });
