@@ -337,6 +337,38 @@ describe("the handle is bound to the directory, not its path", () => {
     expect(await fsKind.narrow(handle, { path: "" })).toEqual({ root });
   });
 
+  test("a subdirectory named like a parent climb (..hidden, ...) is an ordinary name to narrow and open", async () => {
+    const handle = await openHandle();
+    for (const name of ["..hidden", "...", "..a/b.."]) {
+      await mkdir(join(root, name), { recursive: true });
+      await writeFile(join(root, name, "f.txt"), name);
+      const scope = await fsKind.narrow(handle, { path: name });
+      expect(scope).toEqual({ root: join(root, name) });
+      const child = {
+        grant: { rights: ["read"], scope },
+        resource: await fsKind.open({ rights: ["read"], scope }, handle),
+      };
+      opened.push(child.resource);
+      expect(await call(child, "readText", { path: "f.txt" })).toBe(name);
+    }
+  });
+
+  test("a path with a lone surrogate is refused, not opened as its U+FFFD neighbour", async () => {
+    await writeFile(join(root, "a\ufffd"), "replacement");
+    const handle = await openHandle();
+    for (const [op, args] of [
+      ["readText", { path: "a\ud800" }],
+      ["stat", { path: "notes/\udc00" }],
+      ["writeText", { path: "a\ud801", text: "x" }],
+    ] as const) {
+      const error = await failure(call(handle, op, args));
+      expect(error.code).toBe("INVALID_ARGUMENT");
+      expect(error.message).toContain("lone surrogate");
+    }
+    expect((await failure(fsKind.narrow(handle, { path: "notes\ud800" }))).code).toBe("INVALID_ARGUMENT");
+    expect(await readFile(join(root, "a\ufffd"), "utf8")).toBe("replacement");
+  });
+
   test.each([
     ["a symlink to a directory outside", "outdir", "CAPABILITY_DENIED"],
     ["a symlink to a directory inside", "indir", "CAPABILITY_DENIED"],
