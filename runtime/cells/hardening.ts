@@ -1,5 +1,6 @@
 // How a cell process is started, with the least the host will give it: an explicit environment, resource
-// limits, no new privileges, and a bubblewrap sandbox where present. Detects each layer and reports it.
+// limits, an unprivileged user, no new privileges, and a bubblewrap sandbox where present. Detects each
+// layer and reports it.
 import { spawnSync } from "node:child_process";
 import { existsSync, lstatSync, realpathSync } from "node:fs";
 import { dirname } from "node:path";
@@ -18,6 +19,7 @@ export interface Layer {
     | "environment"
     | "heap"
     | "rlimits"
+    | "user"
     | "no-new-privileges"
     | "bubblewrap"
     | "seccomp"
@@ -46,6 +48,20 @@ const SYSTEM_BIN = ["/usr/bin", "/bin", "/usr/sbin", "/sbin", "/usr/local/bin"];
  * cell fails to start under RLIMIT_AS below about 16 GiB, which would bound nothing.
  */
 const RLIMITS = ["--core=0", "--nofile=256"];
+/**
+ * A privileged kernel's cells run as nobody (65534): as root, a cell could read the kernel's
+ * /proc/PID/environ (its secrets), every file, and talk to what root may. setpriv changes user before node
+ * starts, drops the supplementary groups and every capability a later exec could regain.
+ */
+const CELL_UID = 65534;
+const DROP = [
+  `--reuid=${CELL_UID}`,
+  `--regid=${CELL_UID}`,
+  "--clear-groups",
+  "--inh-caps=-all",
+  "--bounding-set=-all",
+  "--no-new-privs",
+];
 
 /** A system tool's path from fixed system folders, never through an inherited PATH; undefined if absent. */
 export function systemTool(name: string): string | undefined {
@@ -93,25 +109,75 @@ function bwrapArgs(): string[] {
 let probed: { bwrap: string | undefined; reason: string } | undefined;
 
 /** Tries bubblewrap once per process: present is not enough, namespaces may be refused by the host. */
-function probeBwrap(): { bwrap: string | undefined; reason: string } {
-  probed ??= tryBwrap();
+function probeBwrap(drop: string[]): { bwrap: string | undefined; reason: string } {
+  probed ??= tryBwrap(drop);
   return probed;
 }
 
-function tryBwrap(): { bwrap: string | undefined; reason: string } {
+/** The first line a failed probe printed, or how it ended. */
+function whyFailed(result: ReturnType<typeof spawnSync>): string {
+  return (
+    String(result.stderr ?? "")
+      .trim()
+      .split("\n")[0] || `exit ${result.status ?? result.signal}`
+  );
+}
+
+/** The files a cell reads as it starts: node, its entry point, the guest runtime, the engines' packages. */
+function cellFiles(): string[] {
+  return [process.execPath, ENTRY, `${ROOT}/dist`, `${ROOT}/node_modules/isolated-vm/package.json`];
+}
+
+let dropped: { drop: string[] | undefined; reason: string } | undefined;
+
+/**
+ * Whether cells can run as nobody here, tried once per process: as nobody, node must start and read
+ * Warden's files (a checkout below a directory only root may enter, like /root, cannot be).
+ */
+function probeDrop(): { drop: string[] | undefined; reason: string } {
+  dropped ??= tryDrop();
+  return dropped;
+}
+
+function tryDrop(): { drop: string[] | undefined; reason: string } {
+  if (process.geteuid?.() !== 0)
+    return {
+      drop: undefined,
+      reason: `the kernel runs as uid ${process.geteuid?.()}, not root: cells run as that user`,
+    };
+  const setpriv = systemTool("setpriv");
+  if (!setpriv)
+    return { drop: undefined, reason: "setpriv (util-linux) not found: cells run as root, like the kernel" };
+  const drop = [setpriv, ...DROP, "--"];
+  const check = `for (const p of ${JSON.stringify(cellFiles())}) require("node:fs").accessSync(p, require("node:fs").constants.R_OK);`;
+  const result = spawnSync(drop[0]!, [...drop.slice(1), process.execPath, "-e", check], {
+    env: {},
+    timeout: 10_000,
+    encoding: "utf8",
+  });
+  if (result.status === 0) return { drop, reason: "" };
+  const why = whyFailed(result).replace(/^.*Error: /, "");
+  return {
+    drop: undefined,
+    reason: `uid ${CELL_UID} cannot read Warden's files here (${why}): cells run as root; make the checkout readable by all users (every directory above it too)`,
+  };
+}
+
+function tryBwrap(drop: string[]): { bwrap: string | undefined; reason: string } {
   const bwrap = systemTool("bwrap");
   if (!bwrap) return { bwrap: undefined, reason: "bwrap not found (apt-get install bubblewrap)" };
   // `true` is enough to show the namespaces and binds work, and starts in a few ms where node takes tens.
+  // Run as the cell will be: after the user drop, so bubblewrap itself is unprivileged.
   const probe = systemTool("true");
   const command = probe ? [probe] : [process.execPath, "-e", "0"];
-  const result = spawnSync(bwrap, [...bwrapArgs(), "--", ...command], {
+  const [first, ...rest] = [...drop, bwrap, ...bwrapArgs(), "--", ...command];
+  const result = spawnSync(first!, rest, {
     env: {},
     timeout: 10_000,
     encoding: "utf8",
   });
   if (result.status === 0) return { bwrap, reason: "" };
-  const why = (result.stderr ?? "").trim().split("\n")[0] || `exit ${result.status ?? result.signal}`;
-  return { bwrap: undefined, reason: `bwrap is present but failed here: ${why}` };
+  return { bwrap: undefined, reason: `bwrap is present but failed here: ${whyFailed(result)}` };
 }
 
 const launches = new Map<BwrapMode, CellLaunch>();
@@ -139,7 +205,17 @@ export function cellLaunch(options: HardeningOptions = {}): CellLaunch {
       ? `prlimit ${RLIMITS.join(" ")} (no core dumps, few descriptors; address space is left alone: V8 reserves it)`
       : "prlimit (util-linux) not found: no core-dump or descriptor limits",
   });
-  const { bwrap, reason } = mode === "off" ? { bwrap: undefined, reason: "turned off" } : probeBwrap();
+  const user = probeDrop();
+  if (user.drop) prefix.push(...user.drop);
+  layers.push({
+    name: "user",
+    active: user.drop !== undefined,
+    detail: user.drop
+      ? `cells run as uid ${CELL_UID} (nobody), with no supplementary groups and no capabilities: the kernel's files, /proc entries and root-only files are out of reach`
+      : `not changed: ${user.reason}`,
+  });
+  const { bwrap, reason } =
+    mode === "off" ? { bwrap: undefined, reason: "turned off" } : probeBwrap(user.drop ?? []);
   if (mode === "require" && !bwrap)
     throw new WardenError(
       "USAGE",
@@ -147,15 +223,17 @@ export function cellLaunch(options: HardeningOptions = {}): CellLaunch {
     );
   const setpriv = systemTool("setpriv");
   if (bwrap) prefix.push(bwrap, ...bwrapArgs(), "--");
-  else if (setpriv) prefix.push(setpriv, "--no-new-privs", "--");
+  else if (setpriv && !user.drop) prefix.push(setpriv, "--no-new-privs", "--");
   layers.push({
     name: "no-new-privileges",
     active: bwrap !== undefined || setpriv !== undefined,
     detail: bwrap
       ? "set by bubblewrap, which also drops every capability"
-      : setpriv
-        ? "setpriv --no-new-privs: setuid binaries cannot raise a cell's privileges"
-        : "setpriv (util-linux) not found: a cell could gain privileges through a setuid binary",
+      : user.drop
+        ? "setpriv --no-new-privs, with the user change: setuid binaries cannot raise a cell's privileges"
+        : setpriv
+          ? "setpriv --no-new-privs: setuid binaries cannot raise a cell's privileges"
+          : "setpriv (util-linux) not found: a cell could gain privileges through a setuid binary",
   });
   layers.push({
     name: "bubblewrap",

@@ -224,6 +224,7 @@ describe("hardening report", () => {
       "environment",
       "heap",
       "rlimits",
+      "user",
       "no-new-privileges",
       "bubblewrap",
       "seccomp",
