@@ -126,8 +126,11 @@ describe("a cell's process", () => {
   // Run as root (CI and this project's VM do): a root cell could read the kernel's secrets in its
   // /proc/PID/environ and any file. With and without bubblewrap, the cell is nobody instead.
   describe.runIf(root).each(["off", "auto"] as const)("with the kernel as root (bwrap %s)", (mode) => {
-    test("a cell runs as nobody and reads neither the kernel's environment nor a root-only file", async () => {
+    test("a cell runs as nobody and reads neither the kernel's environment nor a root-only file", async (ctx) => {
       const user = cellLaunch({ bwrap: mode }).layers.find((l) => l.name === "user")!;
+      // Without bubblewrap, nobody cannot start node from a checkout below a root-only directory (a
+      // mktemp -d clone): the layer is then off and says so; the report test covers that wording.
+      if (!user.active && user.detail.includes("cannot read Warden's files")) ctx.skip();
       expect(user, user.detail).toMatchObject({ active: true });
       const seen = await probe(mode);
       expect(seen.uid).not.toBe(0);
