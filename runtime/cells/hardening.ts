@@ -147,10 +147,19 @@ function whyFailed(result: ReturnType<typeof spawnSync>): string {
   return (error ?? text.split("\n")[0]) || `exit ${result.status ?? result.signal}`;
 }
 
-/** A command that fails unless the cell's files are readable where it runs: node, Warden's code, dist/. */
+/** What a cell must read to start: node, its entry point, the guest runtime, the engines' packages. */
+function cellFiles(): string[] {
+  return [ENTRY, `${ROOT}/dist/prelude.js`, `${ROOT}/node_modules/isolated-vm/package.json`];
+}
+
+/**
+ * A command that fails unless the cell's files are readable where it runs. coreutils `test` asks access(2)
+ * as the user it runs as, in a few ms where starting node takes tens (a `tool run` waits on this probe).
+ */
 function readCheck(): string[] {
-  const files = [ENTRY, `${ROOT}/dist/prelude.js`, `${ROOT}/node_modules/isolated-vm/package.json`];
-  const code = `const fs = require("node:fs"); for (const p of ${JSON.stringify(files)}) fs.accessSync(p, fs.constants.R_OK);`;
+  const test = systemTool("test");
+  if (test) return [test, "-x", process.execPath, ...cellFiles().flatMap((f) => ["-a", "-r", f])];
+  const code = `const fs = require("node:fs"); for (const p of ${JSON.stringify(cellFiles())}) fs.accessSync(p, fs.constants.R_OK);`;
   return [process.execPath, "-e", code];
 }
 
@@ -201,7 +210,7 @@ function tryLayers(useBwrap: boolean): Probed {
   if (drop) {
     const result = spawnProbe([...drop, ...readCheck()]);
     if (result.status === 0) return { ...out, drop };
-    out.dropReason = `uid ${CELL_UID} cannot read Warden's files here (${whyFailed(result)}): cells run as root; make the checkout and every directory above it readable by all, or install bubblewrap`;
+    out.dropReason = `uid ${CELL_UID} cannot read Warden's files here (one of ${[process.execPath, ...cellFiles()].join(", ")}): cells run as root; make the checkout and every directory above it readable by all, or install bubblewrap`;
   }
   return out;
 }
