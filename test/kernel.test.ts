@@ -16,6 +16,7 @@ import { createRuntime, type Runtime } from "../runtime/index.ts";
 import { Kernel, type KernelQuota, type SandboxRecord } from "../runtime/kernel.ts";
 import { runningSandbox } from "./support/kernel.ts";
 import { tempDir, writeTool } from "./support/tools.ts";
+import { until } from "./support/wait.ts";
 
 const SECRET = "TOP-SECRET-VALUE-8c1f";
 const NOW = 1234567;
@@ -548,11 +549,11 @@ describe("revocation", () => {
     const fd = await grant(kernel, sb, "clock", "clock");
     const started = Date.now();
     const sleeping = failure(kernel.invoke(sb, fd, "sleep", { ms: 10_000 }));
-    await delay(10);
-    expect(sb.inFlight).toBe(1);
+    await until(() => sb.inFlight === 1, "the sleep is in flight");
     await kernel.revoke(sb, fd);
     const error = await sleeping;
-    expect(Date.now() - started).toBeLessThan(2000);
+    // A hang bound, far under the 10 s sleep: the revocation ended it.
+    expect(Date.now() - started).toBeLessThan(8000);
     expect(["CAPABILITY_DENIED", "LIMIT_EXCEEDED"]).toContain(error.code);
     expect(sb.inFlight).toBe(0);
   });
@@ -648,7 +649,7 @@ describe("quotas", () => {
     kernel.beginRun(sb);
     const first = failure(kernel.invoke(sb, fd, "sleep", { ms: 5000 }));
     const second = failure(kernel.invoke(sb, fd, "sleep", { ms: 5000 }));
-    await delay(5);
+    await until(() => sb.inFlight === 2, "both sleeps are in flight");
     const third = await failure(kernel.invoke(sb, fd, "sleep", { ms: 1 }));
     expect(third.code).toBe("LIMIT_EXCEEDED");
     expect(third.message).toMatch(/in flight/);

@@ -638,13 +638,15 @@ describe("no path escapes the handle", () => {
   test("a directory swapped for a symlink mid-read never yields the outside file", async () => {
     const handle = await openHandle();
     await symlink("../outside", join(root, "sub-link"));
+    // The swapper runs until told to stop, and the readers read until both sides of the race were seen
+    // (a bounded count of reads, not a span of time: a busy machine slows the race, never ends it early).
+    const stop = new Int32Array(new SharedArrayBuffer(4));
     const swapper = new Worker(
       `const { renameSync } = require("node:fs");
        const { workerData, parentPort } = require("node:worker_threads");
        const at = (name) => workerData.root + "/" + name;
-       const end = Date.now() + 300;
        let swaps = 0;
-       while (Date.now() < end) {
+       while (Atomics.load(workerData.stop, 0) === 0) {
          renameSync(at("sub"), at("sub-real"));
          renameSync(at("sub-link"), at("sub"));
          renameSync(at("sub"), at("sub-link"));
@@ -652,19 +654,18 @@ describe("no path escapes the handle", () => {
          swaps++;
        }
        parentPort.postMessage(swaps);`,
-      { eval: true, workerData: { root } },
+      { eval: true, workerData: { root, stop } },
     );
-    let running = true;
     const swaps = new Promise<number>((resolve, reject) => {
-      swapper.once("message", (count: number) => {
-        running = false;
-        resolve(count);
-      });
+      swapper.once("message", resolve);
       swapper.once("error", reject);
     });
     const outcomes: Record<string, number> = {};
+    const seenBothSides = () => (outcomes.read ?? 0) > 0 && Object.keys(outcomes).length > 1;
+    let reads = 0;
     const reader = async (): Promise<void> => {
-      while (running) {
+      while (reads < 20_000 && !(seenBothSides() && reads >= 200)) {
+        reads++;
         try {
           const text = await call(handle, "readText", { path: "sub/secret.txt" });
           expect(text).toBe("harmless");
@@ -677,7 +678,11 @@ describe("no path escapes the handle", () => {
         }
       }
     };
-    await Promise.all([reader(), reader(), reader(), reader()]);
+    try {
+      await Promise.all([reader(), reader(), reader(), reader()]);
+    } finally {
+      Atomics.store(stop, 0, 1);
+    }
     expect(await swaps).toBeGreaterThan(0);
     // Both sides of the race were seen: some reads landed on the real dir, some met the swap and failed.
     expect(outcomes.read ?? 0).toBeGreaterThan(0);

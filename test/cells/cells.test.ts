@@ -7,7 +7,7 @@ import type { Backend } from "../../runtime/isolates/types.ts";
 import { tempDir, writeTool } from "../support/tools.ts";
 
 /** No call may hang: every wait in these tests is bounded well past the limits involved. */
-const HANG_MS = 15_000;
+const HANG_MS = 45_000;
 
 let runtimes: Runtime[] = [];
 afterEach(async () => {
@@ -37,9 +37,9 @@ async function failure(p: Promise<unknown>): Promise<WardenError> {
   return error as WardenError;
 }
 
-/** Whether a process has ended (a zombie has: its parent just has not reaped it yet), waiting a little. */
+/** Whether a process has ended (a zombie has: its parent just has not reaped it yet), waiting up to 15 s. */
 async function gone(pid: number): Promise<boolean> {
-  for (let i = 0; i < 50; i++) {
+  for (let i = 0; i < 300; i++) {
     let status: string;
     try {
       status = readFileSync(`/proc/${pid}/status`, "utf8");

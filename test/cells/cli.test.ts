@@ -9,7 +9,7 @@ import { tempDir, writeTool } from "../support/tools.ts";
 const REPO = fileURLToPath(new URL("../..", import.meta.url));
 const CLI = join(REPO, "runtime/cli/main.ts");
 /** A generous hang bound: the wall limit, the kernel's grace, process starts, and a busy machine. */
-const HANG_MS = 20_000;
+const HANG_MS = 50_000;
 
 interface Run {
   code: number | null;
