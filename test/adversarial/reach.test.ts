@@ -253,6 +253,20 @@ describe.each(BACKENDS)("reach on %s", (backend) => {
     });
   });
 
+  test("kv keys that differ only in a lone surrogate are refused, never merged into one", async () => {
+    const outcome = await callTool(
+      `const codes = [];
+       for (const use of [() => caps.kv.set("a\\ud800", 1), () => caps.kv.get("a\\ud801"),
+                          () => caps.kv.list("\\udc00"), () => caps.kv.attenuate({ prefix: "p\\ud800" })]) {
+         try { await use(); codes.push("done"); } catch (e) { codes.push(e.code); }
+       }
+       return { codes, keys: await caps.kv.list("") };`,
+      { kv: "kv" },
+      { kv: { type: "kv" } },
+    );
+    expect(outcome).toEqual({ codes: Array(4).fill("INVALID_ARGUMENT"), keys: [] });
+  });
+
   test("errors from refused reaches are WardenErrors with no host path", async () => {
     const tool = await runtime.loadTool(
       writeTool(base, {
