@@ -6,6 +6,7 @@ const dir = process.argv[2];
 const writer = process.argv[3] ?? "w";
 if (!dir) throw new Error("usage: writer.ts DIR [NAME]");
 const sink = new SqliteAuditSink(join(dir, "audit.sqlite"));
+process.stdout.write("ready\n");
 for (let i = 1; ; i++) {
   sink.write({
     seq: i,
@@ -19,7 +20,4 @@ for (let i = 1; ; i++) {
     summary: `writeText note-${i}.txt (${i} bytes)`,
     decision: i % 7 === 0 ? "deny" : "allow",
   });
-  // Ready once a record is committed: the test's kill then lands mid-stream, and each round adds something
-  // however slowly a busy machine schedules this process.
-  if (i === 1) process.stdout.write("ready\n");
 }
