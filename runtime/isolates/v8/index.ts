@@ -1,7 +1,7 @@
 // The V8 backend: each sandbox is a fresh isolated-vm isolate started from a snapshot of the guest runtime.
 import ivm from "isolated-vm";
 import { WardenError } from "../../errors.ts";
-import { forwardRequest, MAX_OUTSTANDING, MAX_SOURCE_CHARS, SYNC_CHECK_MS } from "../bounds.ts";
+import { forwardRequest, MAX_OUTSTANDING, MAX_SOURCE_CHARS, SYNC_CHECK_MS, sandboxSeed } from "../bounds.ts";
 import { ALLOWED_IMPORTS } from "../prelude.ts";
 import { IsolateSupervisor, type Phase, preludeSnapshot } from "../supervisor.ts";
 import type {
@@ -67,6 +67,8 @@ class V8Sandbox implements Sandbox {
     const warden = global.getSync("__warden", { reference: true }) as ivm.Reference<Record<string, unknown>>;
     const ref = (name: string) => warden.getSync(name, { reference: true }) as Ref;
     const refs = { run: ref("run"), reply: ref("reply"), describe: ref("describe") };
+    // The sandbox's own random seed and clock (sdk/guest/globals/), before any tool code runs.
+    ref("start").applySync(undefined, [sandboxSeed(), Date.now()], { arguments: { copy: true } });
     sandbox = new V8Sandbox(isolate, context, limits, refs, supervisor);
     return sandbox;
   }
@@ -141,7 +143,8 @@ class V8Sandbox implements Sandbox {
 
   async run(inputJson: string, handlesJson: string, outputSchemaJson: string): Promise<RunOutcome> {
     return this.guarded("call", async () => {
-      const envelope = await this.refs.run.apply(undefined, [inputJson, handlesJson], {
+      // The time the guest sees throughout the call (sdk/guest/globals/clock.ts).
+      const envelope = await this.refs.run.apply(undefined, [inputJson, handlesJson, Date.now()], {
         arguments: { copy: true },
         result: { promise: true, copy: true },
       });
