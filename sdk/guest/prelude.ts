@@ -6,6 +6,7 @@ import { connect, reply, resetChannel } from "./channel.ts";
 import { WardenError } from "./errors.ts";
 import { installClock, startClock } from "./globals/clock.ts";
 import { installGlobals, startPhase, startSandbox } from "./globals/index.ts";
+import { installUrl } from "./globals/url.ts";
 import { type HandleInfo, makeHandle } from "./handles.ts";
 
 interface ToolDefinition {
@@ -155,6 +156,10 @@ function setupContext(): void {
   }
   installGlobals(global);
 }
+
+// In the snapshot (V8) and the image (QuickJS), so every context has them: the output checker's contexts,
+// which never run setupContext, check z.url() with URL.
+installUrl(globalThis as unknown as Record<string, unknown>);
 
 const sdk = Object.freeze({ defineTool, z, WardenError });
 Object.defineProperties(globalThis, {

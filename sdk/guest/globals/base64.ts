@@ -18,7 +18,10 @@ export function btoa(...args: unknown[]): string {
     const b = i + 1 < data.length ? data.charCodeAt(i + 1) : 0;
     const c = i + 2 < data.length ? data.charCodeAt(i + 2) : 0;
     if (a > 255 || b > 255 || c > 255) {
-      throw new DOMException("btoa takes only characters in the range U+0000 to U+00FF", "InvalidCharacterError");
+      throw new DOMException(
+        "btoa takes only characters in the range U+0000 to U+00FF",
+        "InvalidCharacterError",
+      );
     }
     const n = (a << 16) | (b << 8) | c;
     out.push(

@@ -47,7 +47,13 @@ export function installClock(scope: Record<string, unknown>): void {
   }
   Object.defineProperties(GuestDate, {
     prototype: { value: RealDate.prototype, writable: false, enumerable: false, configurable: false },
-    now: { value: function now() { return guestNow(); }, writable: true, configurable: true },
+    now: {
+      value: function now() {
+        return guestNow();
+      },
+      writable: true,
+      configurable: true,
+    },
     parse: { value: RealDate.parse, writable: true, configurable: true },
     UTC: { value: RealDate.UTC, writable: true, configurable: true },
     length: { value: 7, configurable: true },
@@ -61,8 +67,8 @@ export function installClock(scope: Record<string, unknown>): void {
   Object.defineProperty(scope, "Date", { value: GuestDate, writable: true, configurable: true });
 
   // Intl formats the live time when given no date (V8 has Intl; QuickJS does not).
-  const Intl = scope.Intl as { DateTimeFormat?: { prototype: Record<string, unknown> } } | undefined;
-  const formatProto = Intl?.DateTimeFormat?.prototype;
+  const intl = scope.Intl as { DateTimeFormat?: { prototype: Record<string, unknown> } } | undefined;
+  const formatProto = intl?.DateTimeFormat?.prototype;
   if (formatProto) {
     const formatToParts = formatProto.formatToParts as (this: unknown, date?: unknown) => unknown;
     const format = Object.getOwnPropertyDescriptor(formatProto, "format")?.get as

@@ -40,7 +40,8 @@ const UNCLONEABLE: Brand[] = [
   brand(WeakSet.prototype, "has", true),
   brand(WeakRef.prototype, "deref", true),
 ];
-if (typeof SharedArrayBuffer === "function") UNCLONEABLE.push(brand(SharedArrayBuffer.prototype, "byteLength"));
+if (typeof SharedArrayBuffer === "function")
+  UNCLONEABLE.push(brand(SharedArrayBuffer.prototype, "byteLength"));
 const ERROR_TYPES: Record<string, ErrorConstructor> = {
   Error,
   EvalError,

@@ -26,29 +26,42 @@ class Line {
   }
 }
 
+/** The text of one value, as far as the line has room. */
+function scalar(value: unknown, quote: boolean): string | undefined {
+  if (typeof value === "string") return quote ? JSON.stringify(value.slice(0, MAX_LINE)) : value;
+  if (typeof value === "bigint") return `${value}n`;
+  if (typeof value === "symbol") return value.toString();
+  if (typeof value === "function") return `[Function: ${value.name || "(anonymous)"}]`;
+  if (value === null || typeof value !== "object") return String(value);
+  if (value instanceof Error) return `${value.name}: ${value.message}`;
+  if (value instanceof Date) return Number.isNaN(value.getTime()) ? "Invalid Date" : value.toISOString();
+  return undefined;
+}
+
 function show(value: unknown, line: Line, depth: number, seen: Set<object>, quote: boolean): void {
   if (line.full) return;
-  if (typeof value === "string") return line.add(quote ? JSON.stringify(value.slice(0, MAX_LINE)) : value);
-  if (typeof value === "bigint") return line.add(`${value}n`);
-  if (typeof value === "symbol") return line.add(value.toString());
-  if (typeof value === "function") return line.add(`[Function: ${value.name || "(anonymous)"}]`);
-  if (value === null || typeof value !== "object") return line.add(String(value));
-  if (seen.has(value)) return line.add("[Circular]");
-  if (value instanceof Error) return line.add(`${value.name}: ${value.message}`);
-  if (value instanceof Date) return line.add(Number.isNaN(value.getTime()) ? "Invalid Date" : value.toISOString());
-  const array = Array.isArray(value);
-  if (depth > DEPTH) return line.add(array ? "[Array]" : "[Object]");
-  seen.add(value);
-  line.add(array ? "[" : "{");
-  const keys = array ? [...value.keys()].map(String) : Object.keys(value);
-  keys.slice(0, ENTRIES).forEach((key, i) => {
-    line.add(i === 0 ? " " : ", ");
-    if (!array) line.add(/^[A-Za-z_$][\w$]*$/.test(key) ? `${key}: ` : `${JSON.stringify(key)}: `);
-    show((value as Record<string, unknown>)[key], line, depth + 1, seen, true);
-  });
-  if (keys.length > ENTRIES) line.add(`, ... ${keys.length - ENTRIES} more`);
-  line.add(keys.length > 0 ? (array ? " ]" : " }") : array ? "]" : "}");
-  seen.delete(value);
+  const text = scalar(value, quote);
+  if (text !== undefined) {
+    line.add(text);
+    return;
+  }
+  const object = value as object;
+  const array = Array.isArray(object);
+  if (seen.has(object)) line.add("[Circular]");
+  else if (depth > DEPTH) line.add(array ? "[Array]" : "[Object]");
+  else {
+    seen.add(object);
+    line.add(array ? "[" : "{");
+    const keys = array ? [...object.keys()].map(String) : Object.keys(object);
+    keys.slice(0, ENTRIES).forEach((key, i) => {
+      line.add(i === 0 ? " " : ", ");
+      if (!array) line.add(/^[A-Za-z_$][\w$]*$/.test(key) ? `${key}: ` : `${JSON.stringify(key)}: `);
+      show((object as Record<string, unknown>)[key], line, depth + 1, seen, true);
+    });
+    if (keys.length > ENTRIES) line.add(`, ... ${keys.length - ENTRIES} more`);
+    line.add(keys.length > 0 ? (array ? " ]" : " }") : array ? "]" : "}");
+    seen.delete(object);
+  }
 }
 
 export function formatLine(parts: unknown[]): string {
@@ -82,12 +95,24 @@ function write(level: Level, parts: unknown[]): void {
 
 export function makeConsole(): Readonly<Record<string, (...args: unknown[]) => void>> {
   return Object.freeze({
-    log: (...args: unknown[]) => write("info", args),
-    info: (...args: unknown[]) => write("info", args),
-    debug: (...args: unknown[]) => write("debug", args),
-    trace: (...args: unknown[]) => write("debug", args),
-    warn: (...args: unknown[]) => write("warn", args),
-    error: (...args: unknown[]) => write("error", args),
+    log: (...args: unknown[]) => {
+      write("info", args);
+    },
+    info: (...args: unknown[]) => {
+      write("info", args);
+    },
+    debug: (...args: unknown[]) => {
+      write("debug", args);
+    },
+    trace: (...args: unknown[]) => {
+      write("debug", args);
+    },
+    warn: (...args: unknown[]) => {
+      write("warn", args);
+    },
+    error: (...args: unknown[]) => {
+      write("error", args);
+    },
     assert: (condition?: unknown, ...args: unknown[]) => {
       if (!condition) write("error", ["Assertion failed", ...args]);
     },

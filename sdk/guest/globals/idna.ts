@@ -10,10 +10,12 @@
 import { decode, encode } from "punycode/punycode.es6.js";
 
 /** UTS #46 "ignored" code points: removed from a domain before anything else. */
-const IGNORED = /[\u00ad\u034f\u180b-\u180d\u180f\u200b\u2060\u2064\ufe00-\ufe0f\ufeff\u{1bca0}-\u{1bca3}\u{e0100}-\u{e01ef}]/gu;
+// An alternation, not one class: the class would mix base and combining characters.
+const IGNORED =
+  /\u00ad|\u034f|[\u180b-\u180d]|\u180f|\u200b|\u2060|\u2064|[\ufe00-\ufe0f]|\ufeff|[\u{1bca0}-\u{1bca3}]|[\u{e0100}-\u{e01ef}]/gu;
 /** Label separators UTS #46 maps to ".". */
 const DOTS = /[\u3002\uff0e\uff61]/g;
-const NON_ASCII = /[^\x00-\x7f]/u;
+const NON_ASCII = /[\u0080-\u{10ffff}]/u;
 const REFUSED = /[\p{Cc}\p{Cf}\p{Co}\p{Cn}\p{Cs}\p{Z}]/u;
 const LEADING_MARK = /^\p{M}/u;
 

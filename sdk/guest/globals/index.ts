@@ -1,6 +1,7 @@
 // The web-platform globals a sandbox offers, the same on every JS backend, and the calls that drive them:
 // installGlobals (each new context, before tool code), startSandbox (once, with the host's seed and
-// time), startPhase (each load and call). Runs inside sandboxes; none of these reaches the host but
+// time), startPhase (each call). URL and URLSearchParams are installed apart, once in the prelude
+// (url.ts), so that every context has them, the output checker's too (z.url() needs URL). Runs inside sandboxes; none of these reaches the host but
 // console, and console only through the log handle the tool was granted.
 import { atob, btoa } from "./base64.ts";
 import { installClock, startClock } from "./clock.ts";
@@ -9,7 +10,6 @@ import { makeConsole, setConsoleTarget } from "./console.ts";
 import { DOMException } from "./dom-exception.ts";
 import { installRandom, seedRandom } from "./random.ts";
 import { clearTimeout, queueMicrotask, resetTimers, setTimeout } from "./timers.ts";
-import { installUrl } from "./url.ts";
 
 export function installGlobals(scope: Record<string, unknown>): void {
   const plain: Record<string, unknown> = {
@@ -25,7 +25,6 @@ export function installGlobals(scope: Record<string, unknown>): void {
   for (const [name, value] of Object.entries(plain)) {
     Object.defineProperty(scope, name, { value, writable: true, configurable: true });
   }
-  installUrl(scope);
   installRandom(scope);
   installClock(scope);
 }

@@ -24,7 +24,8 @@ export function seedRandom(hex: string): void {
   for (let i = 0; i < 8; i++) {
     // Little-endian words, as ChaCha20 reads its key.
     let word = 0;
-    for (let b = 3; b >= 0; b--) word = (word << 8) | Number.parseInt(hex.slice(i * 8 + b * 2, i * 8 + b * 2 + 2), 16);
+    for (let b = 3; b >= 0; b--)
+      word = (word << 8) | Number.parseInt(hex.slice(i * 8 + b * 2, i * 8 + b * 2 + 2), 16);
     state[4 + i] = word >>> 0;
   }
   state[12] = 0;

@@ -63,8 +63,9 @@ delete scope.__wardenNow;
  * Date and performance read the time the host gave at the start of the load or call, as for a JS tool.
  * A component reaches no clock but through a clock handle; this keeps the glue's ambient time the same.
  */
-const clock = (scope.__warden as { clock: { install(scope: object): void; start(nowMs: number, sandbox?: boolean): void } })
-  .clock;
+const clock = (
+  scope.__warden as { clock: { install(scope: object): void; start(nowMs: number, sandbox?: boolean): void } }
+).clock;
 clock.install(scope);
 clock.start(startedAt, true);
 
