@@ -37,8 +37,10 @@ export function forwardRequest(
   }
   // A timer's turn (sdk/guest/globals/timers.ts): answered here, never by the kernel. The reply reaches
   // the guest as a new task, after its microtasks; it carries nothing, and the backend's bound on
-  // unanswered requests holds for these too.
-  if (op === YIELD_OP) return Promise.resolve(YIELDED);
+  // unanswered requests holds for these too. Answered from setImmediate, not a resolved promise: a guest
+  // whose timers chain forever must still leave the host's event loop its other tasks (a backend that
+  // runs the guest on the host's thread would otherwise never leave the microtask queue).
+  if (op === YIELD_OP) return new Promise((resolve) => setImmediate(resolve, YIELDED));
   return hostCall(fd, op, argsJson);
 }
 

@@ -5,7 +5,7 @@ import { utf8Decode, utf8Encode } from "../../runtime/protocol/utf8.ts";
 import { connect, reply, resetChannel } from "./channel.ts";
 import { WardenError } from "./errors.ts";
 import { installClock, startClock } from "./globals/clock.ts";
-import { installGlobals, startPhase, startSandbox } from "./globals/index.ts";
+import { endPhase, installGlobals, startPhase, startSandbox } from "./globals/index.ts";
 import { installUrl } from "./globals/url.ts";
 import { type HandleInfo, makeHandle } from "./handles.ts";
 
@@ -56,6 +56,8 @@ function toJsonSchema(schema: z.ZodType, io: "input" | "output"): unknown {
 }
 
 function describe(): string {
+  // The host asks once the module has loaded: timers it left pending never run.
+  endPhase();
   if (!tool) throw new TypeError("no tool registered");
   const capabilities: Record<string, { type: string; rights: string[] | null }> = {};
   for (const [name, cap] of Object.entries(tool.capabilities ?? {})) {
@@ -95,10 +97,12 @@ async function run(inputJson: string, handlesJson: string, nowMs: number): Promi
   try {
     result = await tool.run(parsed.data, Object.freeze(caps));
   } catch (error) {
+    endPhase();
     if (error instanceof WardenError) return failure(error.code, error.message);
     const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
     return failure("TOOL_ERROR", message);
   }
+  endPhase();
   const checked = tool.output.safeParse(result);
   if (!checked.success) return failure("INVALID_OUTPUT", z.prettifyError(checked.error));
   const json = JSON.stringify(checked.data);

@@ -53,3 +53,12 @@ export function startPhase(nowMs: number, handles: Record<string, { fd: number; 
   const log = Object.values(handles).find((h) => h.kind === "log");
   setConsoleTarget(log?.fd);
 }
+
+/**
+ * When the tool's run (or its module's evaluation) has settled: a timer still pending, or a turn on its
+ * way, never runs after that, even in the moment before the host sees the phase end; console goes quiet.
+ */
+export function endPhase(): void {
+  resetTimers();
+  setConsoleTarget(undefined);
+}
