@@ -272,6 +272,16 @@ describe.each(BACKENDS)("globals on %s", (backend) => {
     expect(await tool.call({ row: row.name })).toEqual(expected);
   });
 
+  test("the global object holds exactly the names the README lists", async () => {
+    const file = writeTool(dir, { run: "return Object.getOwnPropertyNames(globalThis).sort();" });
+    const lister = await runtime.loadTool(file, { backend });
+    const extra = backend.startsWith("v8")
+      ? ["AsyncDisposableStack", "Atomics", "DisposableStack", "Intl", "SuppressedError"]
+      : ["InternalError"];
+    expect(await lister.call({})).toEqual([...COMMON_GLOBALS, ...extra].sort());
+    await lister.dispose();
+  });
+
   test("console goes to the log handle: levels, objects, and a huge string cut to a bound", async () => {
     lines.length = 0;
     const file = writeTool(dir, {
@@ -402,6 +412,33 @@ describe.each(BACKENDS)("globals on %s", (backend) => {
     await runaway.dispose();
   });
 });
+
+/** Every global name both engines have (README, "A sandbox's globals"); each engine adds a few. */
+const COMMON_GLOBALS = [
+  ...["AggregateError", "Array", "ArrayBuffer", "BigInt", "BigInt64Array", "BigUint64Array", "Boolean"],
+  ...["DataView", "Date", "Error", "EvalError", "FinalizationRegistry", "Float16Array", "Float32Array"],
+  ...["Float64Array", "Function", "Infinity", "Int16Array", "Int32Array", "Int8Array", "Iterator", "JSON"],
+  ...[
+    "Map",
+    "Math",
+    "NaN",
+    "Number",
+    "Object",
+    "Promise",
+    "Proxy",
+    "RangeError",
+    "ReferenceError",
+    "Reflect",
+  ],
+  ...["RegExp", "Set", "SharedArrayBuffer", "String", "Symbol", "SyntaxError", "TypeError", "URIError"],
+  ...["Uint16Array", "Uint32Array", "Uint8Array", "Uint8ClampedArray", "WeakMap", "WeakRef", "WeakSet"],
+  ...["decodeURI", "decodeURIComponent", "encodeURI", "encodeURIComponent", "escape", "eval", "globalThis"],
+  ...["isFinite", "isNaN", "parseFloat", "parseInt", "undefined", "unescape"],
+  // The guest runtime's.
+  ...["URL", "URLSearchParams", "atob", "btoa", "structuredClone", "queueMicrotask", "setTimeout"],
+  ...["clearTimeout", "crypto", "console", "performance", "DOMException", "TextEncoder", "TextDecoder"],
+  ...["__warden", "__zod_globalConfig", "__zod_globalRegistry"],
+];
 
 /** The handle calls a tool made, as the audit recorded them. */
 function handleCalls(records: readonly AuditRecord[], tool: string): AuditRecord[] {
