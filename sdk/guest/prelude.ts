@@ -43,12 +43,27 @@ function defineTool<T extends ToolDefinition>(definition: T): T {
 }
 
 let tool: ToolDefinition | undefined;
+let markRegistered: () => void = () => undefined;
+const registration = new Promise<void>((resolve) => {
+  markRegistered = resolve;
+});
+
+/**
+ * Settles once the tool module has registered its tool. V8's module evaluation (isolated-vm) returns
+ * before a top-level await that waits on the host (a timer's turn) is over, so its backend waits on this.
+ */
+function registered(): Promise<void> {
+  return registration;
+}
 
 function register(candidate: unknown): void {
   if (candidate === null || typeof candidate !== "object" || !(BRAND in candidate)) {
     throw new TypeError("the tool module's default export must be defineTool({ … })");
   }
   tool = candidate as unknown as ToolDefinition;
+  // The module has finished running: timers it left pending never run (the same moment on every backend).
+  endPhase();
+  markRegistered();
 }
 
 function toJsonSchema(schema: z.ZodType, io: "input" | "output"): unknown {
@@ -56,8 +71,6 @@ function toJsonSchema(schema: z.ZodType, io: "input" | "output"): unknown {
 }
 
 function describe(): string {
-  // The host asks once the module has loaded: timers it left pending never run.
-  endPhase();
   if (!tool) throw new TypeError("no tool registered");
   const capabilities: Record<string, { type: string; rights: string[] | null }> = {};
   for (const [name, cap] of Object.entries(tool.capabilities ?? {})) {
@@ -173,6 +186,7 @@ Object.defineProperties(globalThis, {
     value: Object.freeze({
       sdk,
       register,
+      registered,
       describe,
       run,
       reply,

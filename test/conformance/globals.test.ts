@@ -382,6 +382,40 @@ describe.each(BACKENDS)("globals on %s", (backend) => {
     await timed.dispose();
   });
 
+  test("a module's top-level await on a timer loads; a timer it leaves pending never runs", async () => {
+    const file = writeTool(dir, {
+      top: `const t0 = Date.now();
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        const waited = Date.now() - t0;
+        setTimeout(() => { globalThis.leaked = true; }, 0);`,
+      run: "await new Promise((resolve) => setTimeout(resolve, 1)); return [waited, globalThis.leaked ?? false];",
+    });
+    const loaded = await runtime.loadTool(file, { backend });
+    expect(await loaded.call({})).toEqual([5, false]);
+    await loaded.dispose();
+  });
+
+  test("a module that throws after waiting on a timer fails to load with its error", async () => {
+    const file = writeTool(dir, {
+      top: `await new Promise((resolve) => setTimeout(resolve, 5)); throw new TypeError("late");`,
+      run: "return 1;",
+    });
+    const failure = await runtime
+      .loadTool(file, { backend, limits: { timeoutMs: 2000 } })
+      .catch((e: unknown) => e);
+    expect(failure).toBeInstanceOf(WardenError);
+    // On V8, isolated-vm's module evaluation gives no handle on a top-level await that waits on the host, so
+    // the backend waits for the tool to register: a module that throws after such an await never does, and
+    // its load ends on the wall-time limit instead (the host is never held; only the message is poorer).
+    const expected = backend.startsWith("v8")
+      ? [
+          "LIMIT_EXCEEDED",
+          "loading the tool exceeded its wall-time limit of 2000 ms (raise it with --timeout-ms or timeoutMs)",
+        ]
+      : ["LOAD_ERROR", "TypeError: late"];
+    expect([(failure as WardenError).code, (failure as WardenError).message]).toEqual(expected);
+  });
+
   test("structuredClone of handles, the global object and other sandbox objects is refused", async () => {
     const file = writeTool(dir, {
       name: "cloner",

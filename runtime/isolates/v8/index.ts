@@ -22,7 +22,7 @@ class V8Sandbox implements Sandbox {
   private readonly isolate: ivm.Isolate;
   private readonly context: ivm.Context;
   private readonly limits: Limits;
-  private readonly refs: { run: Ref; reply: Ref; describe: Ref };
+  private readonly refs: { run: Ref; reply: Ref; describe: Ref; registered: Ref };
   private checker: Ref | undefined;
   private readonly supervisor: IsolateSupervisor;
   private outstanding = 0;
@@ -66,7 +66,12 @@ class V8Sandbox implements Sandbox {
     );
     const warden = global.getSync("__warden", { reference: true }) as ivm.Reference<Record<string, unknown>>;
     const ref = (name: string) => warden.getSync(name, { reference: true }) as Ref;
-    const refs = { run: ref("run"), reply: ref("reply"), describe: ref("describe") };
+    const refs = {
+      run: ref("run"),
+      reply: ref("reply"),
+      describe: ref("describe"),
+      registered: ref("registered"),
+    };
     // The sandbox's own random seed and clock (sdk/guest/globals/), before any tool code runs.
     ref("start").applySync(undefined, [sandboxSeed(), Date.now()], { arguments: { copy: true } });
     sandbox = new V8Sandbox(isolate, context, limits, refs, supervisor);
@@ -135,6 +140,10 @@ class V8Sandbox implements Sandbox {
         return builtin;
       });
       await entry.evaluate({ promise: true });
+      // isolated-vm's evaluate returns before a top-level await that waits on the host (a timer's turn)
+      // is over, and gives no handle on the module's promise: the module has run once it registered its
+      // tool. (One that throws after such an await is never registered: its load ends on the wall limit.)
+      await this.refs.registered.apply(undefined, [], { result: { promise: true } });
       return JSON.parse(
         String(await this.refs.describe.apply(undefined, [], { result: { copy: true } })),
       ) as unknown;
