@@ -1,4 +1,5 @@
 // Bounds every backend applies to what a guest sends the host: one place, so backends cannot drift apart.
+import { randomBytes } from "node:crypto";
 import type { HostCall } from "./types.ts";
 
 /** Largest request a guest may send in one handle call; bigger ones are refused before decoding. */
@@ -34,7 +35,22 @@ export function forwardRequest(
   ) {
     return Promise.resolve(MALFORMED);
   }
+  // A timer's turn (sdk/guest/globals/timers.ts): answered here, never by the kernel. The reply reaches
+  // the guest as a new task, after its microtasks; it carries nothing, and the backend's bound on
+  // unanswered requests holds for these too. Answered from setImmediate, not a resolved promise: a guest
+  // whose timers chain forever must still leave the host's event loop its other tasks (a backend that
+  // runs the guest on the host's thread would otherwise never leave the microtask queue).
+  if (op === YIELD_OP) return new Promise((resolve) => setImmediate(resolve, YIELDED));
   return hostCall(fd, op, argsJson);
+}
+
+/** The op the guest runtime sends for a turn (sdk/guest/channel.ts). */
+export const YIELD_OP = "$yield";
+const YIELDED = JSON.stringify({ ok: true, value: null });
+
+/** 32 bytes from the host's CSPRNG, as hex: a new sandbox's random seed (sdk/guest/globals/random.ts). */
+export function sandboxSeed(): string {
+  return randomBytes(32).toString("hex");
 }
 
 const MALFORMED = JSON.stringify({

@@ -90,16 +90,14 @@ describe("read-file.wasm answers as examples/tools/read-file.ts does", () => {
     expect(runtime.auditRecords.filter((r) => r.event === "call").length).toBe(before);
   });
 
-  test("after a revoke the handle is gone, as from a JS tool's caps", async () => {
+  test("after a revoke the handle is denied at the gate, as from a JS tool's caps", async () => {
     const wasm = await runtime.loadTool(READ_FILE, { grants });
     const js = await runtime.loadTool(READ_FILE_JS, { grants, backend: "v8:in-process" });
     await wasm.revoke("files");
     await js.revoke("files");
-    expect(await failure(wasm.call({ path: "hello.txt" }))).toEqual({
-      code: "TOOL_ERROR",
-      message: 'the tool holds no fs handle named "files"',
-    });
-    expect((await failure(js.call({ path: "hello.txt" }))).code).toBe("TOOL_ERROR");
+    const revoked = { code: "CAPABILITY_DENIED", message: 'handle "files" has been revoked' };
+    expect(await failure(wasm.call({ path: "hello.txt" }))).toEqual(revoked);
+    expect(await failure(js.call({ path: "hello.txt" }))).toEqual(revoked);
     await wasm.dispose();
     await js.dispose();
   });

@@ -149,6 +149,7 @@ class WasmSandbox implements Sandbox {
       );
       await global.set("__wardenIndex", new ivm.ExternalCopy(index).copyInto({ release: true }));
       await global.set("__wardenMaxima", new ivm.ExternalCopy(maxima).copyInto({ release: true }));
+      await global.set("__wardenNow", Date.now());
       const run = await this.isolate.compileModule(runnerSource(), { filename: "warden:wasm-runner" });
       await run.instantiate(this.context, () => {
         throw new Error("the runner imports nothing");
@@ -204,7 +205,8 @@ class WasmSandbox implements Sandbox {
       // A component has no schema library of its own to trust: its input is checked here, by the host's rules.
       const bad = await this.check(this.inputSchemaJson, inputJson);
       if (bad) throw new WardenError("INVALID_INPUT", bad);
-      const text = await this.refs.run.apply(undefined, [inputJson, handlesJson], {
+      // Date.now(): the time the glue sees throughout the call (sdk/guest/globals/clock.ts).
+      const text = await this.refs.run.apply(undefined, [inputJson, handlesJson, Date.now()], {
         arguments: { copy: true },
         result: { copy: true },
       });

@@ -53,10 +53,23 @@ const delivered = {
   bytes: scope.__wardenModules as ArrayBuffer,
   index: scope.__wardenIndex as Record<string, [number, number]>,
 };
+const startedAt = scope.__wardenNow as number;
 delete scope.__wardenHost;
 delete scope.__wardenModules;
 delete scope.__wardenIndex;
 delete scope.__wardenMaxima;
+delete scope.__wardenNow;
+
+/**
+ * The guest runtime's clock (sdk/guest/globals/clock.ts), from the snapshot this context started from:
+ * Date and performance read the time the host gave at the start of the load or call, as for a JS tool.
+ * A component reaches no clock but through a clock handle; this keeps the glue's ambient time the same.
+ */
+const clock = (
+  scope.__warden as { clock: { install(scope: object): void; start(nowMs: number, sandbox?: boolean): void } }
+).clock;
+clock.install(scope);
+clock.start(startedAt, true);
 
 // Compiled here, before any glue runs; afterwards only these modules can be instantiated.
 const RealInstance = WebAssembly.Instance;
@@ -349,8 +362,9 @@ function describe(): string {
 }
 
 /** Runs the tool; the result is the same envelope a JS tool's run returns, as JSON text. */
-function run(inputJson: string, handlesJson: string): string {
+function run(inputJson: string, handlesJson: string, nowMs: number): string {
   if (!tool) throw new Error("the component does not export warden:tool/tool@0.1.0");
+  clock.start(nowMs);
   handles = JSON.parse(handlesJson) as Record<string, HandleInfo>;
   try {
     const output = tool.run(inputJson);
