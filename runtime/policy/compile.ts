@@ -224,18 +224,20 @@ function compileGrant(
     }
   };
   if (entry.fs) {
+    // root names a directory, or one file (a one-file grant).
     const root = resolve(kindEnv.cwd, entry.fs.root);
-    let isDir = false;
+    let reachable = false;
     try {
-      isDir = statSync(root).isDirectory();
+      const stats = statSync(root);
+      reachable = stats.isDirectory() || stats.isFile();
     } catch {
-      isDir = false;
+      reachable = false;
     }
-    if (!isDir) {
+    if (!reachable) {
       problems.push(
         at.problem(
           [...path, "fs", "root"],
-          `${root} is not a directory; root is relative to the policy file`,
+          `${root} is not a directory or a file; root is relative to the policy file`,
         ),
       );
       return undefined;

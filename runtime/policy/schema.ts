@@ -45,7 +45,12 @@ function rightsOf(kind: GrantKindName, label = "rights") {
 
 const fsGrant = strict(
   {
-    root: z.string().min(1).describe("The directory granted, relative to the policy file (or absolute)."),
+    root: z
+      .string()
+      .min(1)
+      .describe(
+        "The directory granted, or one file (then list is refused), relative to the policy file (or absolute).",
+      ),
     rights: rightsOf("fs").describe("read, write (change a file), create, delete, list."),
   },
   "an fs grant",
