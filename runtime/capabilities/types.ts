@@ -69,6 +69,12 @@ export interface CapabilityKind<Scope = unknown, Resource = unknown> {
    * Throws WardenError("USAGE") with a message that shows a valid spec.
    */
   parseSpec(body: string, env: KindEnv): Grant<Scope>;
+  /**
+   * Kinds that send requests (net): returns the grant with `headers` the kernel adds to its requests, whose
+   * values may name secrets (`Bearer ${secret:github}`); the values are resolved kernel-side, per request.
+   * Throws USAGE for a header it would not send. A kind without it takes no headers.
+   */
+  withHeaders?(grant: Grant<Scope>, headers: Readonly<Record<string, string>>): Grant<Scope>;
   /** The spec, in CLI syntax, of a grant: used in denial messages to name the grant that would allow a call. */
   formatSpec(grant: Grant<Scope>): string;
   /** Plain words for what a grant allows, for people reading policies and errors. */

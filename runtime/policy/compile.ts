@@ -5,6 +5,7 @@ import { dirname, resolve } from "node:path";
 import type { CapabilityKind, Grant, KindEnv } from "../capabilities/types.ts";
 import { WardenError } from "../errors.ts";
 import { DEFAULT_LIMITS, type Limits } from "../isolates/types.ts";
+import { type SecretSource, secretRefs } from "../secrets.ts";
 import { readDocument } from "./document.ts";
 import { invalid, type Locator, type Problem } from "./problems.ts";
 import {
@@ -30,6 +31,8 @@ export interface CompiledGrant {
   grant: Grant<unknown>;
   /** The grant in CLI spec syntax (absolute paths): what the runtime is given, and parses again. */
   spec: string;
+  /** Headers the kernel adds (net), with `${secret:NAME}` templates: given to the runtime beside `spec`. */
+  headers?: Record<string, string>;
 }
 
 export interface CompiledTool {
@@ -60,6 +63,8 @@ export interface CompiledPolicy {
   /** sha256 of the file's bytes: which policy a run was under, for the audit log. */
   sha256: string;
   tools: Map<string, CompiledTool>;
+  /** Secrets by name, file paths made absolute: the runtime's store takes them when the policy is loaded. */
+  secrets: Record<string, SecretSource>;
 }
 
 /** Loads, checks and compiles a policy; throws POLICY_INVALID listing every problem. */
@@ -68,6 +73,10 @@ export function loadPolicy(file: string, env: PolicyEnv, cwd = process.cwd()): C
   const read = readDocument(full, file, policySchema);
   const problems = [...read.problems];
   const tools = new Map<string, CompiledTool>();
+  const secrets: Record<string, SecretSource> = {};
+  for (const [name, source] of Object.entries(read.data?.secrets ?? {})) {
+    secrets[name] = "env" in source ? { env: source.env } : { file: resolve(dirname(full), source.file) };
+  }
   if (read.data) {
     for (const [name, entry] of Object.entries(read.data.tools)) {
       const tool = compileTool(name, entry, dirname(full), env, read.locator, problems);
@@ -76,6 +85,7 @@ export function loadPolicy(file: string, env: PolicyEnv, cwd = process.cwd()): C
   } else {
     checkValidParts(read.raw, dirname(full), env, read.locator, problems);
   }
+  if (read.data) checkSecretRefs(read.data.tools, secrets, read.locator, problems);
   if (problems.length > 0) throw invalid(file, problems);
   const servers = new Map<string, CompiledServer>();
   for (const [name, server] of Object.entries(read.data?.servers ?? {})) {
@@ -86,7 +96,40 @@ export function loadPolicy(file: string, env: PolicyEnv, cwd = process.cwd()): C
         : [program.startsWith(".") ? resolve(dirname(full), program) : program, ...args];
     servers.set(name, { name, command, url: server.url, tools: [...server.tools] });
   }
-  return { file, sha256: createHash("sha256").update(read.text).digest("hex"), tools, servers };
+  return { file, sha256: createHash("sha256").update(read.text).digest("hex"), tools, servers, secrets };
+}
+
+/** Every `${secret:NAME}` in a header names an entry of `secrets`. */
+function checkSecretRefs(
+  tools: Record<string, ToolEntry>,
+  secrets: Record<string, SecretSource>,
+  at: Locator,
+  problems: Problem[],
+): void {
+  for (const [name, entry] of Object.entries(tools)) {
+    for (const [handle, grant] of Object.entries(entry.grants)) {
+      for (const [header, template] of Object.entries(grant.net?.headers ?? {})) {
+        for (const ref of secretRefs(template)) {
+          if (Object.hasOwn(secrets, ref)) continue;
+          const defined = Object.keys(secrets);
+          problems.push(
+            at.problem(
+              ["tools", name, "grants", handle, "net", "headers", header],
+              `names the secret "${ref}", which secrets: does not define${defined.length ? ` (it defines ${defined.join(", ")})` : ""}`,
+            ),
+          );
+        }
+      }
+    }
+  }
+}
+
+/** The secret names a compiled tool's grants use, sorted: names only, never where or what they are. */
+export function secretsUsed(tool: CompiledTool): string[] {
+  const names = new Set<string>();
+  for (const g of tool.grants)
+    for (const t of Object.values(g.headers ?? {})) for (const r of secretRefs(t)) names.add(r);
+  return [...names].sort();
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -256,5 +299,15 @@ function compileGrant(
   if (problems.length > before) return undefined;
   const grant = parse(specBody(entry, kindEnv.cwd), [...path, name]);
   if (!grant) return undefined;
-  return { kind, grant, spec: kind.formatSpec(grant) };
+  const headers = entry.net?.headers;
+  if (headers === undefined || Object.keys(headers).length === 0)
+    return { kind, grant, spec: kind.formatSpec(grant) };
+  try {
+    const bound = kind.withHeaders?.(grant, headers) ?? grant;
+    return { kind, grant: bound, spec: kind.formatSpec(grant), headers };
+  } catch (error) {
+    if (!(error instanceof WardenError)) throw error;
+    problems.push(at.problem([...path, "net", "headers"], error.message));
+    return undefined;
+  }
 }

@@ -63,6 +63,12 @@ const netGrant = strict(
       .min(1, "name at least one origin, e.g. https://api.example.com")
       .describe("Exact origins, scheme://host[:port]: no wildcards, paths, ranges or credentials."),
     methods: rightsOf("net", "methods").describe("HTTP methods allowed."),
+    headers: z
+      .record(z.string().min(1), z.string())
+      .optional()
+      .describe(
+        `Headers the kernel adds to every request, e.g. Authorization: "Bearer \${secret:github}"; \${secret:NAME} names an entry of secrets. The tool never sees the value and may not set these headers itself.`,
+      ),
   },
   "a net grant",
 );
@@ -195,6 +201,15 @@ export const serverSchema = strict(
   error: "an MCP server has exactly one of command or url",
 });
 
+/** A credential the kernel holds: from its environment or a file (relative to the policy file). */
+export const secretSchema = z.union(
+  [
+    strict({ env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "an environment variable name") }, "a secret"),
+    strict({ file: z.string().min(1).describe("Relative to the policy file.") }, "a secret"),
+  ],
+  { error: () => "a secret is { env: VARIABLE } or { file: ./path }" },
+);
+
 export const policySchema = strict(
   {
     $schema: z.string().optional().describe("Where editors find this schema."),
@@ -219,8 +234,19 @@ export const policySchema = strict(
       )
       .optional()
       .describe("External MCP servers whose approved tools `warden mcp serve` offers as <server>__<tool>."),
+    secrets: z
+      .record(
+        z
+          .string()
+          .regex(/^[A-Za-z][A-Za-z0-9_-]{0,63}$/, "a secret name is a letter, then letters, digits, - or _"),
+        secretSchema,
+      )
+      .optional()
+      .describe(
+        `Credentials the kernel holds, by name, for net grants' headers (\${secret:NAME}); never shown to a tool, logged or audited.`,
+      ),
   },
-  "a policy (a policy has version, tools and optionally servers)",
+  "a policy (a policy has version, tools and optionally servers and secrets)",
 ).meta({
   title: "Warden capability policy",
   description: "Deny by default: a tool gets only the handles listed.",

@@ -107,7 +107,7 @@ tools:
       `bad.yaml:4:13: tools.reader.source: no tool file at ${dir}/missing.js; source is relative to the policy file`,
       'bad.yaml:5:5: tools.reader.colour: unknown field "colour" in a tool; valid fields: source, digest, parts, backend, limits, grants',
       'bad.yaml:7:51: tools.reader.grants.files.fs.rights[1]: "exec" is not one of the fs rights: read, write, create, delete, list',
-      `bad.yaml:8:25: tools.reader.grants.ok.fs.root: ${dir}/nowhere is not a directory; root is relative to the policy file`,
+      `bad.yaml:8:25: tools.reader.grants.ok.fs.root: ${dir}/nowhere is not a directory or a file; root is relative to the policy file`,
       'bad.yaml:9:31: tools.reader.grants.api.net.origins[0]: "https://*.example.com" uses a wildcard; grant each origin exactly, listing them separated by commas; write each origin as scheme://host[:port]',
       'bad.yaml:9:56: tools.reader.grants.api.net.origins[1]: "https://a.example/x" has a path; a grant covers a whole origin, so write scheme://host[:port] only',
       "bad.yaml:10:13: tools.reader.grants.both: a grant names exactly one kind: one of fs, net, kv, clock, log",
@@ -121,7 +121,7 @@ tools:
     expect(problemsOf("v.yaml")).toEqual([
       'v.yaml:1:1: tools: required field "tools" is missing',
       "v.yaml:1:10: version: version must be 1",
-      'v.yaml:2:1: rules: unknown field "rules" in a policy (a policy has version, tools and optionally servers); valid fields: $schema, version, tools, servers',
+      'v.yaml:2:1: rules: unknown field "rules" in a policy (a policy has version, tools and optionally servers and secrets); valid fields: $schema, version, tools, servers, secrets',
     ]);
   });
 
@@ -144,8 +144,8 @@ tools:
     );
     expect(problemsOf("wish.yaml")).toEqual([
       'wish.yaml:5:5: tools.reader.deny: unknown field "deny" in a tool; valid fields: source, digest, parts, backend, limits, grants',
-      'wish.yaml:7:71: tools.reader.grants.api.net.ports: unknown field "ports" in a net grant; valid fields: origins, methods',
-      'wish.yaml:7:85: tools.reader.grants.api.net.approve: unknown field "approve" in a net grant; valid fields: origins, methods',
+      'wish.yaml:7:71: tools.reader.grants.api.net.ports: unknown field "ports" in a net grant; valid fields: origins, methods, headers',
+      'wish.yaml:7:85: tools.reader.grants.api.net.approve: unknown field "approve" in a net grant; valid fields: origins, methods, headers',
     ]);
   });
 
