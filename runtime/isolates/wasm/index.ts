@@ -5,6 +5,7 @@ import { stripTypeScriptTypes } from "node:module";
 import ivm from "isolated-vm";
 import { z } from "zod";
 import { WardenError } from "../../errors.ts";
+import { ownModule } from "../../own-files.ts";
 import { decode, encode, type Reply } from "../../protocol/codec.ts";
 import { MAX_REQUEST_CHARS, SYNC_CHECK_MS } from "../bounds.ts";
 import { IsolateSupervisor, type Phase, preludeSnapshot } from "../supervisor.ts";
@@ -25,9 +26,12 @@ import { unpackComponent } from "./prepare.ts";
 
 let runner: string | undefined;
 function runnerSource(): string {
-  runner ??= stripTypeScriptTypes(readFileSync(new URL("./guest/runner.ts", import.meta.url), "utf8"), {
-    mode: "strip",
-  });
+  // From the sources its types are stripped; an installed package ships it compiled.
+  if (runner === undefined) {
+    const file = ownModule(import.meta.url, "./guest/runner.ts");
+    const text = readFileSync(file, "utf8");
+    runner = file.pathname.endsWith(".ts") ? stripTypeScriptTypes(text, { mode: "strip" }) : text;
+  }
   return runner;
 }
 
