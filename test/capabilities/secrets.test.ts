@@ -165,6 +165,45 @@ describe.each(BACKENDS)("a secret on a net grant (%s)", (backend) => {
   });
 });
 
+describe("a failure that is Warden's own", () => {
+  test("reaches the operator log with the secret's value replaced, in its message, stack and causes", async () => {
+    const state = tempDir("warden-secrets-internal-");
+    const runtime = createRuntime({
+      isolation: "in-process",
+      stateDir: state,
+      secrets: { api: { env: ENV_VAR } },
+      // A host-side failure whose text holds the credential (the request's headers were built by then).
+      lookup: async () => {
+        throw new Error(`resolver failed near ${SECRET}`, { cause: new Error(`inner ${SECRET}`) });
+      },
+    });
+    process.env[ENV_VAR] = SECRET;
+    try {
+      const tool = await runtime.loadTool(
+        writeTool(dir, {
+          capabilities: { api: { type: "net", rights: ["GET"] } },
+          run: `try { await caps.api.fetch("http://named.test:8080/"); return "fetched"; } catch (e) { return { code: e.code, message: String(e.message) }; }`,
+        }),
+        {
+          grants: {
+            api: { spec: "net:GET:http://named.test:8080", headers: { Authorization: BEARER_API } },
+          },
+        },
+      );
+      const seen = await tool.call({});
+      expect(seen).toMatchObject({ code: "INTERNAL" });
+      expect(JSON.stringify(seen)).not.toContain(SECRET);
+      const log = readFileSync(join(state, "internal-errors.jsonl"), "utf8");
+      expect(log).toContain("resolver failed near [secret]");
+      expect(log).toContain("inner [secret]");
+      expect(log).not.toContain(SECRET);
+    } finally {
+      delete process.env[ENV_VAR];
+      await runtime.close();
+    }
+  });
+});
+
 describe("the secret store", () => {
   test("reads from the environment or a file, and redacts what it handed out", async () => {
     writeFileSync(join(dir, "token"), `${SECRET}-file\n`);

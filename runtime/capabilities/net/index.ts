@@ -139,13 +139,28 @@ async function runFetch(grant: Grant<NetScope>, args: FetchArgs, ctx: OpContext,
   }
 }
 
-/** A failure whose every text (message, operator hint, the grant it names) has no secret value in it. */
+/** How deep a chain of causes is scrubbed; the internal log writes no deeper (runtime/internal.ts). */
+const MAX_CAUSES = 8;
+
+/**
+ * Replaces secret values in an error's message and stack, and its causes': an INTERNAL failure's cause and
+ * stack go to the operator's log, which holds no secret value either.
+ */
+function scrub(error: unknown, secrets: SecretStore, depth = 0): void {
+  if (!(error instanceof Error) || depth > MAX_CAUSES) return;
+  error.message = secrets.redact(error.message);
+  if (error.stack !== undefined) error.stack = secrets.redact(error.stack);
+  scrub(error.cause, secrets, depth + 1);
+}
+
+/** A failure whose every text (message, operator hint, the grant it names, causes) has no secret value in it. */
 function redactError(error: unknown, secrets: SecretStore): unknown {
   if (!(error instanceof WardenError)) {
-    if (error instanceof Error) error.message = secrets.redact(error.message);
+    scrub(error, secrets);
     return error;
   }
   const { denial } = error;
+  scrub(error.cause, secrets);
   return new WardenError(
     error.code,
     secrets.redact(error.message),
