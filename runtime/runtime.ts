@@ -23,6 +23,7 @@ import { v8Backend } from "./isolates/v8/index.ts";
 import { wasmBackend } from "./isolates/wasm/index.ts";
 import { prepareComponent } from "./isolates/wasm/prepare.ts";
 import { Kernel, type KernelQuota, type SandboxRecord } from "./kernel.ts";
+import { createSecretStore, type SecretSource, type SecretStore } from "./secrets.ts";
 import { Tool } from "./tool.ts";
 
 export interface RuntimeOptions {
@@ -46,10 +47,19 @@ export interface RuntimeOptions {
   isolation?: Isolation;
   /** Pooling, sharing and hardening of cells. */
   cells?: CellOptions;
+  /**
+   * Credentials grants may name (`${secret:NAME}` in a net grant's headers): each from the kernel's
+   * environment or a file (relative to `cwd`). Values stay in the kernel; see runtime/secrets.ts.
+   */
+  secrets?: Record<string, SecretSource>;
 }
 
-/** A grant given to a tool, as a spec string in CLI syntax: "fs:read:./data", "net:GET:https://api.example.com", "kv". */
-export type GrantInput = string;
+/**
+ * A grant given to a tool, as a spec string in CLI syntax: "fs:read:./data", "net:GET:https://api.example.com",
+ * "kv"; or a spec with the headers the kernel adds to its requests (net), whose values may name secrets:
+ * `{ spec: "net:GET:https://api.github.com", headers: { Authorization: "Bearer ${secret:github}" } }`.
+ */
+export type GrantInput = string | { spec: string; headers?: Record<string, string> };
 
 export interface LoadOptions {
   grants?: Record<string, GrantInput>;
@@ -91,11 +101,14 @@ export class Runtime {
   private readonly tools = new Set<Tool>();
   private readonly cells: Cells;
   readonly isolation: Isolation;
+  /** The kernel's secrets: kernel-side code (a kind) resolves one by name; a guest never can. */
+  readonly secrets: SecretStore;
 
   constructor(options: RuntimeOptions = {}) {
     this.cwd = resolve(options.cwd ?? process.cwd());
     this.isolation = options.isolation ?? "cell";
     this.cells = new Cells(options.cells);
+    this.secrets = createSecretStore(options.secrets, { cwd: this.cwd });
     const sinks: AuditSink[] = [this.memory, ...(options.auditSinks ?? [])];
     if (options.stateDir) {
       mkdirSync(options.stateDir, { recursive: true });
@@ -103,7 +116,12 @@ export class Runtime {
       sinks.push(new SqliteAuditSink(join(options.stateDir, AUDIT_DB)));
     }
     this.kv = options.stateDir ? openKvStore(join(options.stateDir, "kv.sqlite")) : new MemoryKvStore();
-    const kinds = createKinds({ lookup: options.lookup, kvStore: this.kv, log: options.log ?? defaultLog });
+    const kinds = createKinds({
+      lookup: options.lookup,
+      kvStore: this.kv,
+      log: options.log ?? defaultLog,
+      secrets: this.secrets,
+    });
     this.kernel = new Kernel({
       kinds,
       audit: new AuditLog(sinks),
@@ -282,11 +300,19 @@ export class Runtime {
   }
 
   private parseGrants(grants: Record<string, GrantInput>, owner: string, identity: string): GrantRequest[] {
-    return Object.entries(grants).map(([name, spec]) => {
+    return Object.entries(grants).map(([name, input]) => {
+      const spec = typeof input === "string" ? input : input?.spec;
       if (typeof spec !== "string")
         throw new WardenError("USAGE", `grant "${name}" must be a spec string such as "fs:read:./data"`);
-      const { kind, grant } = this.kernel.parseSpec(spec, { cwd: this.cwd, owner, identity });
-      return { name, kind, grant };
+      const parsed = this.kernel.parseSpec(spec, { cwd: this.cwd, owner, identity });
+      const headers = typeof input === "string" ? undefined : input.headers;
+      if (headers === undefined || Object.keys(headers).length === 0) return { name, ...parsed };
+      if (!parsed.kind.withHeaders)
+        throw new WardenError(
+          "USAGE",
+          `grant "${name}" is ${parsed.kind.kind}; only net grants take headers`,
+        );
+      return { name, kind: parsed.kind, grant: parsed.kind.withHeaders(parsed.grant, headers) };
     });
   }
 }

@@ -1,5 +1,7 @@
 // The registry of capability kinds: the one list the runtime, policy, explain, descriptor and wasm code read.
 // Adding a kind: a folder runtime/capabilities/<kind>/ with its kind.ts, a line here, and a line in guest.ts.
+
+import type { SecretStore } from "../secrets.ts";
 import { clock } from "./clock/kind.ts";
 import { fs } from "./fs/kind.ts";
 import type { Kind } from "./kind.ts";
@@ -19,6 +21,8 @@ export interface KindServices {
   kvStore: KvStore;
   /** Where tools' log lines go. */
   log: LogSink;
+  /** The kernel's secrets, which net fills bound headers from (runtime/secrets.ts); never given to a guest. */
+  secrets?: SecretStore | undefined;
 }
 
 /** Every kind, in the order policies, schemas and explanations list them. */

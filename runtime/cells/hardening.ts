@@ -3,9 +3,10 @@
 // layer and reports it.
 import { spawnSync } from "node:child_process";
 import { existsSync, lstatSync, realpathSync } from "node:fs";
-import { dirname } from "node:path";
+import { basename, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { WardenError } from "../errors.ts";
+import { ownModule, PACKAGE_ROOT } from "../own-files.ts";
 
 export type BwrapMode = "auto" | "require" | "off";
 
@@ -36,8 +37,8 @@ export interface CellLaunch {
 }
 
 /** Where warden's own code lives: the only part of the filesystem a bubblewrapped cell sees, read-only. */
-const ROOT = fileURLToPath(new URL("../../", import.meta.url)).replace(/\/$/, "");
-const ENTRY = fileURLToPath(new URL("./cell-main.ts", import.meta.url));
+const ROOT = PACKAGE_ROOT;
+const ENTRY = fileURLToPath(ownModule(import.meta.url, "./cell-main.ts"));
 /** The cell's own heap (frames, bookkeeping); sandboxes' heaps are separate and limited per sandbox. */
 const CELL_HEAP_MB = 256;
 /** Tools are looked up in fixed system folders, never through an inherited PATH. */
@@ -100,7 +101,10 @@ function ancestors(paths: string[]): string[] {
  */
 function bwrapArgs(drop: boolean): string[] {
   const node = realpathSync(process.execPath);
-  const binds = [`${ROOT}/runtime`, `${ROOT}/dist`, `${ROOT}/node_modules`, `${ROOT}/package.json`];
+  const binds = [`${ROOT}/runtime`, `${ROOT}/dist`, `${ROOT}/package.json`];
+  if (existsSync(`${ROOT}/node_modules`)) binds.push(`${ROOT}/node_modules`);
+  // Installed as a package, Warden's dependencies sit beside it in the project's node_modules.
+  if (basename(dirname(ROOT)) === "node_modules") binds.push(dirname(ROOT));
   if (!node.startsWith(`${ROOT}/`)) binds.push(dirname(node));
   const namespaces = drop
     ? ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try"]

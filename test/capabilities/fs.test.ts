@@ -105,9 +105,10 @@ describe("grant specs", () => {
     ["no rights part", "./root", "names no rights"],
     ["empty rights", ":./root", "names no rights"],
     ["unknown right", "read,exec:./root", '"exec"'],
-    ["no path", "read:", "names no directory"],
+    ["no path", "read:", "names no path"],
+    ["rights and no path at all", "read,list", "names no path"],
     ["missing directory", "read:./nope", '"./nope"'],
-    ["a file, not a directory", "read:./root/notes/a.txt", '"./root/notes/a.txt"'],
+    ["a file granted with list", "read,list:./root/notes/a.txt", "lists a directory"],
   ])("%s is a USAGE error showing a valid spec", (_name, body, mentions) => {
     let error: unknown;
     try {
@@ -121,6 +122,72 @@ describe("grant specs", () => {
     expect(warden.message).toContain(mentions);
     expect(warden.message).toContain("fs:read,list:./data");
     expect(warden.message).toContain("read, write, create, delete, list");
+  });
+});
+
+describe("one-file grants", () => {
+  const file = () => join(root, "notes", "a.txt");
+
+  test("a spec naming a file grants that one file, by its name", async () => {
+    const grant = fsKind.parseSpec("read,write:./root/notes/a.txt", { cwd: tmp });
+    expect(grant).toEqual({ rights: ["read", "write"], scope: { root: join(root, "notes"), file: "a.txt" } });
+    expect(fsKind.formatSpec(grant)).toBe(`fs:read,write:${file()}`);
+    expect(fsKind.describe(grant)).toBe(`read and write the one file ${file()}`);
+    const handle = await openHandle("read,write", file());
+    expect(await call(handle, "readText", { path: "a.txt" })).toBe("hello");
+    expect(await call(handle, "readText", { path: "./a.txt" })).toBe("hello");
+    await call(handle, "writeText", { path: "a.txt", text: "changed" });
+    expect(await readFile(file(), "utf8")).toBe("changed");
+    expect(await call(handle, "stat", { path: "a.txt" })).toMatchObject({ type: "file", size: 7 });
+  });
+
+  test.each([
+    ["readText", { path: "x/../b.txt" }],
+    ["readText", { path: "b.txt" }],
+    ["readText", { path: "" }],
+    ["stat", { path: "." }],
+    ["list", {}],
+    ["writeText", { path: "new.txt", text: "x" }],
+    ["mkdir", { path: "d" }],
+    ["remove", { path: "other" }],
+    ["rename", { from: "a.txt", to: "b.txt" }],
+    ["rename", { from: "b.txt", to: "a.txt" }],
+  ])("%s %j is denied: only the one file is reachable", async (op, args) => {
+    await writeFile(join(root, "notes", "b.txt"), SECRET);
+    const handle = await openHandle("read,write,create,delete", file());
+    const operation = fsKind.ops[op]!;
+    const parsed = operation.args.parse(args);
+    // The gate's check and the operation itself both refuse it.
+    expect(operation.check?.(handle, parsed)).toContain('this handle grants one file, "a.txt"');
+    const error = await failure(call(handle, op, args));
+    expect(error.code).toBe("CAPABILITY_DENIED");
+    expect(error.message).toContain('this handle grants one file, "a.txt"');
+    expect(error.message).not.toContain(SECRET);
+    expect(await readFile(join(root, "notes", "b.txt"), "utf8")).toBe(SECRET);
+  });
+
+  test("the file swapped for a symlink is refused, never followed", async () => {
+    const handle = await openHandle("read", file());
+    await rm(file());
+    await symlink(join(outside, "secret.txt"), file());
+    const error = await failure(call(handle, "readText", { path: "a.txt" }));
+    expect(error.code).toBe("CAPABILITY_DENIED");
+    expect(error.message).not.toContain(SECRET);
+  });
+
+  test("the handle stays on the file's directory even when that directory is moved and replaced", async () => {
+    const handle = await openHandle("read", file());
+    await rename(join(root, "notes"), join(root, "notes-moved"));
+    await mkdir(join(root, "notes"));
+    await writeFile(join(root, "notes", "a.txt"), SECRET);
+    expect(await call(handle, "readText", { path: "a.txt" })).toBe("hello");
+  });
+
+  test("a one-file handle narrows its rights, never to a path", async () => {
+    const handle = await openHandle("read", file());
+    const error = await failure(fsKind.narrow(handle, { path: "a.txt" }));
+    expect(error.code).toBe("CAPABILITY_DENIED");
+    expect(error.message).toContain("narrow its rights instead");
   });
 });
 

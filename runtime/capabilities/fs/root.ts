@@ -100,6 +100,12 @@ export async function narrowScope(
 ): Promise<FsScope> {
   const parsed = narrowArgs.safeParse(request);
   if (!parsed.success) throw new WardenError("INVALID_ARGUMENT", 'narrow takes { path: "sub/dir" }');
+  if (parent.grant.scope.file !== undefined) {
+    throw new WardenError(
+      "CAPABILITY_DENIED",
+      "a handle on one file has no directory to narrow to; narrow its rights instead",
+    );
+  }
   return onPath(parent, parsed.data.path, (rootFd, path) =>
     withDir(rootFd, path, async (dirFd) => {
       const host = await readlink(self(dirFd));

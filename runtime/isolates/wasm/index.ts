@@ -1,9 +1,11 @@
 // The WebAssembly component backend: a component, transpiled by jco, runs inside its own isolated-vm isolate,
 // its core modules bounded in memory, every import a call through the kernel's gate.
 import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import ivm from "isolated-vm";
 import { z } from "zod";
 import { WardenError } from "../../errors.ts";
+import { PACKAGE_ROOT } from "../../own-files.ts";
 import { decode, encode, type Reply } from "../../protocol/codec.ts";
 import { MAX_JSON_DEPTH, valueTooDeep } from "../../protocol/depth.ts";
 import { MAX_REQUEST_CHARS } from "../bounds.ts";
@@ -28,8 +30,10 @@ let runner: string | undefined;
 /** The runner (guest/runner.ts with the codec it imports), bundled by scripts/build-prelude.ts. */
 function runnerSource(): string {
   if (runner === undefined) {
+    // The package root, not a path relative to this module: an installed package runs it from dist/js/.
+    const file = join(PACKAGE_ROOT, "dist", "wasm-runner.js");
     try {
-      runner = readFileSync(new URL("../../../dist/wasm-runner.js", import.meta.url), "utf8");
+      runner = readFileSync(file, "utf8");
     } catch {
       throw new WardenError("INTERNAL", "dist/wasm-runner.js is missing: run `npm run build`");
     }
