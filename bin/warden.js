@@ -9,5 +9,9 @@ if (major < 24) {
   process.stderr.write(`Warden needs Node 24 or later; this is Node ${process.versions.node}\n`);
   process.exit(1);
 }
+// Node strips types only outside node_modules: an installed package runs its compiled JavaScript, and a
+// checkout runs its sources (so a dist/js/ left by an earlier `npm pack` is never run stale).
+const installed = import.meta.url.includes("/node_modules/");
 const compiled = new URL("../dist/js/runtime/cli/main.js", import.meta.url);
-await import(existsSync(compiled) ? compiled.href : new URL("../runtime/cli/main.ts", import.meta.url).href);
+const source = new URL("../runtime/cli/main.ts", import.meta.url);
+await import((installed || !existsSync(source) ? compiled : source).href);
