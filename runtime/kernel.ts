@@ -5,6 +5,7 @@ import type { AuditLog } from "./audit.ts";
 import type { CapabilityKind, Grant, KindEnv } from "./capabilities/types.ts";
 import { type ErrorCode, WardenError } from "./errors.ts";
 import { Handle, HandleTable } from "./handles.ts";
+import { boundedIssues, clip, formatIssues, name as quoted, TEXT_BOUNDS } from "./text-bounds.ts";
 
 export interface KernelQuota {
   /** Handle calls a sandbox may have in flight at once; more are refused, so a guest cannot queue work on the host without bound. */
@@ -53,6 +54,15 @@ const DEFAULT_DATA_BUDGET = 64 << 20;
 const MAX_HANDLES = 1024;
 
 const attenuateRequest = z.looseObject({ rights: z.array(z.string()).optional() });
+
+/**
+ * An error of the gate's with its guest-derived parts bounded: a kind's message may quote a path or URL the
+ * guest sent, and this message goes to the guest, the caller and the audit log.
+ */
+function bounded(error: WardenError): WardenError {
+  if (error.message.length <= TEXT_BOUNDS.message) return error;
+  return new WardenError(error.code, clip(error.message, TEXT_BOUNDS.message), error.denial, error.hint);
+}
 
 export class Kernel {
   private readonly kinds = new Map<string, CapabilityKind>();
@@ -248,14 +258,14 @@ export class Kernel {
       if (!op) {
         throw new WardenError(
           "INVALID_ARGUMENT",
-          `handle "${handle.name}" (${handle.kind.kind}) has no operation "${opName}"; it has: ${Object.keys(handle.kind.ops).join(", ")}`,
+          `handle "${handle.name}" (${handle.kind.kind}) has no operation "${quoted(opName)}"; it has: ${Object.keys(handle.kind.ops).join(", ")}`,
         );
       }
-      const parsed = op.args.safeParse(rawArgs);
+      const parsed = op.args.safeParse(rawArgs, { error: boundedIssues });
       if (!parsed.success) {
         throw new WardenError(
           "INVALID_ARGUMENT",
-          `bad arguments to ${handle.name}.${opName}: ${z.prettifyError(parsed.error)}`,
+          `bad arguments to ${handle.name}.${opName}: ${formatIssues(parsed.error)}`,
         );
       }
       const args: unknown = parsed.data;
@@ -299,10 +309,11 @@ export class Kernel {
     } catch (error) {
       const guestError =
         error instanceof WardenError
-          ? error
+          ? bounded(error)
           : new WardenError("INTERNAL", "internal error in a handle operation");
       const denied = guestError.code === "CAPABILITY_DENIED";
-      this.recordCall(sb, handle, String(opName), summary, denied ? "deny" : "error", guestError);
+      const op = typeof opName === "string" ? opName : String(typeof opName);
+      this.recordCall(sb, handle, op, summary, denied ? "deny" : "error", guestError);
       sb.issued.set(guestError.code, this.forHost(handle, guestError));
       throw guestError;
     }
@@ -336,9 +347,9 @@ export class Kernel {
   }
 
   private async derive(parent: Handle, request: unknown, name: string): Promise<Handle> {
-    const parsed = attenuateRequest.safeParse(request);
+    const parsed = attenuateRequest.safeParse(request, { error: boundedIssues });
     if (!parsed.success)
-      throw new WardenError("INVALID_ARGUMENT", `bad attenuation request: ${z.prettifyError(parsed.error)}`);
+      throw new WardenError("INVALID_ARGUMENT", `bad attenuation request: ${formatIssues(parsed.error)}`);
     const { rights: wanted, ...scopeRequest } = parsed.data;
     const rights = wanted ?? [...parent.grant.rights];
     for (const right of rights) {
@@ -347,11 +358,11 @@ export class Kernel {
     }
     let scope = parent.grant.scope;
     if (Object.keys(scopeRequest).length > 0) {
-      const narrowing = parent.kind.narrowArgs.safeParse(scopeRequest);
+      const narrowing = parent.kind.narrowArgs.safeParse(scopeRequest, { error: boundedIssues });
       if (!narrowing.success) {
         throw new WardenError(
           "INVALID_ARGUMENT",
-          `bad attenuation of a ${parent.kind.kind} handle: ${z.prettifyError(narrowing.error)}`,
+          `bad attenuation of a ${parent.kind.kind} handle: ${formatIssues(narrowing.error)}`,
         );
       }
       scope = await parent.kind.narrow({ grant: parent.grant, resource: parent.resource }, narrowing.data);
@@ -385,8 +396,8 @@ export class Kernel {
   private missingRight(handle: Handle, right: string, why = "is missing"): WardenError {
     return new WardenError(
       "CAPABILITY_DENIED",
-      `the "${right}" right ${why} on handle "${handle.name}" (${handle.kind.kind}; it has: ${handle.grant.rights.join(", ") || "none"})`,
-      { handle: handle.name, right },
+      `the "${quoted(right)}" right ${why} on handle "${handle.name}" (${handle.kind.kind}; it has: ${handle.grant.rights.join(", ") || "none"})`,
+      { handle: handle.name, right: quoted(right) },
     );
   }
 

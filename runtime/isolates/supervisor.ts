@@ -2,6 +2,7 @@
 // caller, and disposal. One owner for this, shared by the backends whose sandboxes are isolates (v8, wasm).
 import ivm from "isolated-vm";
 import { WardenError } from "../errors.ts";
+import { firstLine } from "../text-bounds.ts";
 import { preludeSource } from "./prelude.ts";
 import type { Limits, Usage } from "./types.ts";
 import { GuestReportedError, limitError } from "./v8/results.ts";
@@ -97,10 +98,7 @@ export class IsolateSupervisor {
       if (this.killed !== undefined) throw limitError(this.killed, phase, this.limits);
       // A guest exception that escaped the guest runtime: its message, never its stack.
       const message = error instanceof Error ? error.message : String(error);
-      throw new WardenError(
-        phase === "load" ? "LOAD_ERROR" : "TOOL_ERROR",
-        message.split("\n")[0]!.slice(0, 2000),
-      );
+      throw new WardenError(phase === "load" ? "LOAD_ERROR" : "TOOL_ERROR", firstLine(message, 2000));
     } finally {
       dog.stop();
       this.current = undefined;

@@ -2,6 +2,7 @@
 // inside a WebAssembly sandbox), started from a memory image of the guest runtime (see image.ts).
 import type { QuickJSContext, QuickJSHandle } from "quickjs-emscripten";
 import { WardenError } from "../../errors.ts";
+import { firstLine } from "../../text-bounds.ts";
 import { forwardRequest, MAX_OUTSTANDING, MAX_SOURCE_CHARS } from "../bounds.ts";
 import type {
   Backend,
@@ -196,10 +197,7 @@ class QuickJSSandbox implements Sandbox {
       if (error instanceof WardenError || error instanceof GuestReportedError) throw error;
       if (this.killed !== undefined) throw limitError(this.killed, phase, this.limits);
       const message = error instanceof Error ? error.message : String(error);
-      throw new WardenError(
-        phase === "load" ? "LOAD_ERROR" : "TOOL_ERROR",
-        message.split("\n")[0]!.slice(0, 2000),
-      );
+      throw new WardenError(phase === "load" ? "LOAD_ERROR" : "TOOL_ERROR", firstLine(message, 2000));
     } finally {
       clearTimeout(timer);
       this.current = undefined;

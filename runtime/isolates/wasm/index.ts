@@ -6,6 +6,7 @@ import ivm from "isolated-vm";
 import { z } from "zod";
 import { WardenError } from "../../errors.ts";
 import { decode, encode, type Reply } from "../../protocol/codec.ts";
+import { firstLine } from "../../text-bounds.ts";
 import { MAX_REQUEST_CHARS, SYNC_CHECK_MS } from "../bounds.ts";
 import { IsolateSupervisor, type Phase, preludeSnapshot } from "../supervisor.ts";
 import type {
@@ -231,7 +232,7 @@ class WasmSandbox implements Sandbox {
       if (result.trapped) {
         this.trapped = true;
         if (result.trapped === "memory") throw limitError("memory", "call", this.limits);
-        throw new WardenError("TOOL_ERROR", `the component trapped: ${result.error.message}`);
+        throw new WardenError("TOOL_ERROR", `the component trapped: ${firstLine(result.error.message)}`);
       }
       throw new GuestReportedError(result.error.code, result.error.message);
     }
