@@ -19,7 +19,7 @@ import type { CapabilityKind } from "./capabilities/types.ts";
 import { type CellOptions, type CellReport, Cells, type Isolation, splitBackend } from "./cells/index.ts";
 import { type GrantRequest, matchGrants, parseDescriptor, type ToolDescriptor } from "./descriptor.ts";
 import { WardenError } from "./errors.ts";
-import { quickjsBackend } from "./isolates/quickjs/index.ts";
+import { threadBackend } from "./isolates/thread/backend.ts";
 import { type Backend, DEFAULT_LIMITS, type Limits, type SandboxModule } from "./isolates/types.ts";
 import { v8Backend } from "./isolates/v8/index.ts";
 import { wasmBackend } from "./isolates/wasm/index.ts";
@@ -113,7 +113,9 @@ export class Runtime {
       createLogKind(options.log ?? defaultLog) as CapabilityKind,
     ];
     this.kernel = new Kernel({ kinds, audit: new AuditLog(sinks), quota: options.quota });
-    for (const backend of [v8Backend, quickjsBackend, wasmBackend, ...(options.backends ?? [])])
+    // QuickJS runs its guest on the calling thread, so in this process each of its sandboxes gets a thread
+    // of its own: no guest holds the kernel's thread, even in a builtin QuickJS cannot interrupt.
+    for (const backend of [v8Backend, threadBackend("quickjs"), wasmBackend, ...(options.backends ?? [])])
       this.backends.set(backend.name, backend);
   }
 
