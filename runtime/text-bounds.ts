@@ -62,14 +62,20 @@ export function formatIssues(error: z.ZodError): string {
   const issues = error.issues;
   // Shortest paths first, as zod does; only the shown ones are sorted (a guest can cause a million issues).
   const picked: (typeof issues)[number][] = [];
+  const max = TEXT_BOUNDS.issues;
+  const byPath = (a: (typeof issues)[number], b: (typeof issues)[number]) => a.path.length - b.path.length;
   for (const issue of issues) {
-    picked.push(issue);
-    if (picked.length > TEXT_BOUNDS.issues) {
-      picked.sort((a, b) => a.path.length - b.path.length);
+    if (picked.length < max) {
+      picked.push(issue);
+      if (picked.length === max) picked.sort(byPath);
+    } else if (issue.path.length < picked[max - 1]!.path.length) {
+      // Kept sorted once full; an issue no shorter than the last kept would sort after it (stable order).
+      picked.push(issue);
+      picked.sort(byPath);
       picked.pop();
     }
   }
-  picked.sort((a, b) => a.path.length - b.path.length);
+  picked.sort(byPath);
   const lines: string[] = [];
   for (const issue of picked) {
     lines.push(`✖ ${clip(issue.message, TEXT_BOUNDS.message)}`);

@@ -2,6 +2,7 @@
 // clipped parts, never from the whole input.
 import { describe, expect, test } from "vitest";
 import { z } from "zod";
+import { withinValues } from "../runtime/isolates/bounds.ts";
 import { boundedIssues, clip, formatIssues, TEXT_BOUNDS } from "../runtime/text-bounds.ts";
 
 describe("clip", () => {
@@ -55,5 +56,13 @@ describe("formatIssues", () => {
     const nested = deep.safeParse(value, { error: boundedIssues });
     if (nested.success) throw new Error("parsed");
     expect(formatIssues(nested.error)).toMatch(/→ at d\.d\..*\[…469 more\]\.d.*\.x$/);
+  });
+});
+
+describe("withinValues", () => {
+  test("counts containers, entries and elements, not commas or brackets inside strings", () => {
+    expect(withinValues('{"a":[1,2,3],"b":{}}', 7)).toBe(true);
+    expect(withinValues('{"a":[1,2,3],"b":{}}', 6)).toBe(false);
+    expect(withinValues(JSON.stringify({ text: ",[{".repeat(1000), quote: 'say "a,b"' }), 3)).toBe(true);
   });
 });

@@ -12,10 +12,11 @@ export const MAX_OUTSTANDING = 256;
 
 /**
  * JSON values one handle call's arguments may hold. Decoding and parsing them run on the kernel's thread at a
- * few microseconds a value (more where each is a problem zod reports), so 16 MiB of `[0,0,…]` would hold it
- * for many seconds; this many keeps the worst case well under a second.
+ * few microseconds a value (tens where each is a problem zod reports), so 16 MiB of `[0,0,…]` would hold it
+ * for many seconds; this many keeps the worst case (20,000 bad header names) to about half a second on a
+ * busy machine.
  */
-export const MAX_REQUEST_VALUES = 100_000;
+export const MAX_REQUEST_VALUES = 20_000;
 
 /**
  * Whether the JSON text `json` holds at most `max` values (containers, entries and elements; counted by the

@@ -51,9 +51,11 @@ const HOSTILE_CALLS = `
   // Arguments are parsed before rights are checked: none of these needs a right.
   for (let i = 0; i < 4; i++) await refuse(caps.store.attenuate({ [long(200_000) + i]: 1 }));
   // Just under the bound on values in one call's arguments, each a problem zod reports; then over it.
-  await refuse(caps.store.attenuate(Object.fromEntries(Array.from({ length: 99_990 }, (_, i) => ["k" + i + long(40), 1]))));
-  await refuse(caps.store.attenuate({ rights: new Array(99_990).fill(1) }));
-  await refuse(caps.store.set("k", new Array(200_000).fill(0)));
+  const bad = (n, value) => Object.fromEntries(Array.from({ length: n }, (_, i) => ["bad name " + i + long(40), value]));
+  await refuse(caps.store.attenuate(bad(19_990, 1)));
+  await refuse(caps.store.attenuate({ rights: new Array(19_990).fill(1) }));
+  await refuse(caps.api.fetch("https://api.example.com/", { headers: bad(19_990, "v") }));
+  await refuse(caps.store.set("k", new Array(20_001).fill(0)));
   await refuse(caps.store.attenuate({ rights: [long(200_000)] }));
   await refuse(caps.files.readText("../" + long(200_000)));
   await refuse(caps.files.readText(long(200_000) + "/x"));
@@ -103,22 +105,26 @@ for (const backend of ["v8:in-process", "quickjs:in-process", "v8:cell", "quickj
     }, async () => {
       const path = writeTool(dir, {
         run: HOSTILE_CALLS,
-        capabilities: { store: { type: "kv", rights: ["read"] }, files: { type: "fs", rights: ["read"] } },
+        capabilities: {
+          store: { type: "kv", rights: ["read"] },
+          files: { type: "fs", rights: ["read"] },
+          api: { type: "net", rights: ["GET"] },
+        },
       });
       const tool = await runtime.loadTool(path, {
         backend,
         limits: LIMITS,
-        grants: { store: "kv", files: `fs:read:${files}` },
+        grants: { store: "kv", files: `fs:read:${files}`, api: "net:GET:https://api.example.com" },
       });
       const before = auditBytes(state);
       const recordsBefore = runtime.auditRecords.length;
       const { result, heldMs } = await heldWhile(() => tool.call({}));
-      expect(result).toEqual({ refused: 312 });
+      expect(result).toEqual({ refused: 313 });
       expect(heldMs).toBeLessThan(HELD_MS);
       const refusals = runtime.auditRecords.slice(recordsBefore).filter((r) => r.decision !== "allow").length;
       // The deep array may fail in the guest's own encoder; arguments over the bound on values are refused
       // before the gate, unread (as malformed ones are).
-      expect(refusals).toBeGreaterThanOrEqual(310);
+      expect(refusals).toBeGreaterThanOrEqual(311);
       expect((auditBytes(state) - before) / refusals).toBeLessThan(AUDIT_BYTES_PER_REFUSAL);
     });
 
