@@ -312,8 +312,7 @@ export class Kernel {
           ? bounded(error)
           : new WardenError("INTERNAL", "internal error in a handle operation");
       const denied = guestError.code === "CAPABILITY_DENIED";
-      const op = typeof opName === "string" ? opName : String(typeof opName);
-      this.recordCall(sb, handle, op, summary, denied ? "deny" : "error", guestError);
+      this.recordCall(sb, handle, String(opName), summary, denied ? "deny" : "error", guestError);
       sb.issued.set(guestError.code, this.forHost(handle, guestError));
       throw guestError;
     }
