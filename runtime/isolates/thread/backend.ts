@@ -154,7 +154,8 @@ class ThreadSandbox implements Sandbox {
       let cpuStart: number | undefined;
       let polling = false;
       const poll = setInterval(() => {
-        if (polling) return;
+        // Worker#cpuUsage arrived in Node 24.6; without it the wall-time bound still holds.
+        if (polling || typeof this.worker.cpuUsage !== "function") return;
         polling = true;
         this.worker.cpuUsage().then(
           ({ user, system }) => {
