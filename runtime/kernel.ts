@@ -7,6 +7,7 @@ import { type ErrorCode, WardenError } from "./errors.ts";
 import { Handle, HandleTable } from "./handles.ts";
 import { type InternalReporter, stderrReporter } from "./internal.ts";
 import { ATTENUATE_OP } from "./protocol/codec.ts";
+import { boundedIssues, clip, formatIssues, name as quoted, TEXT_BOUNDS } from "./text-bounds.ts";
 
 export interface KernelQuota {
   /** Handle calls a sandbox may have in flight at once; more are refused, so a guest cannot queue work on the host without bound. */
@@ -55,6 +56,18 @@ const DEFAULT_DATA_BUDGET = 64 << 20;
 const MAX_HANDLES = 1024;
 
 const attenuateRequest = z.looseObject({ rights: z.array(z.string()).optional() });
+
+/**
+ * An error of the gate's with its guest-derived parts bounded: a kind's message may quote a path or URL the
+ * guest sent, and this message goes to the guest, the caller and the audit log.
+ */
+function bounded(error: WardenError): WardenError {
+  if (error.message.length <= TEXT_BOUNDS.message) return error;
+  return new WardenError(error.code, clip(error.message, TEXT_BOUNDS.message), error.denial, error.hint, {
+    cause: error.cause,
+    incident: error.incident,
+  });
+}
 
 export class Kernel {
   private readonly kinds = new Map<string, CapabilityKind>();
@@ -239,14 +252,14 @@ export class Kernel {
       if (!op) {
         throw new WardenError(
           "INVALID_ARGUMENT",
-          `handle "${handle.name}" (${handle.kind.kind}) has no operation "${call.op}"; it has: ${Object.keys(handle.kind.ops).join(", ")}`,
+          `handle "${handle.name}" (${handle.kind.kind}) has no operation "${quoted(call.op)}"; it has: ${Object.keys(handle.kind.ops).join(", ")}`,
         );
       }
-      const parsed = op.args.safeParse(rawArgs);
+      const parsed = op.args.safeParse(rawArgs, { error: boundedIssues });
       if (!parsed.success) {
         throw new WardenError(
           "INVALID_ARGUMENT",
-          `bad arguments to ${handle.name}.${call.op}: ${z.prettifyError(parsed.error)}`,
+          `bad arguments to ${handle.name}.${call.op}: ${formatIssues(parsed.error)}`,
         );
       }
       const args: unknown = parsed.data;
@@ -332,7 +345,8 @@ export class Kernel {
     work: (handle: Handle, call: { op: string; summary: string | undefined }) => Promise<T>,
   ): Promise<T> {
     let handle: Handle | undefined;
-    const call = { op: String(opName), summary: undefined as string | undefined };
+    // The op name came from the guest: clipped before it reaches any message or record.
+    const call = { op: quoted(String(opName)), summary: undefined as string | undefined };
     try {
       if (sb.disposed) throw new WardenError("CAPABILITY_DENIED", "this sandbox has been disposed");
       if (!sb.running)
@@ -346,7 +360,7 @@ export class Kernel {
       handle = this.lookup(sb, fd);
       return await work(handle, call);
     } catch (error) {
-      const guestError = this.internal(error, `handle call ${handle?.kind.kind ?? "?"}.${String(opName)}`);
+      const guestError = bounded(this.internal(error, `handle call ${handle?.kind.kind ?? "?"}.${call.op}`));
       const denied = guestError.code === "CAPABILITY_DENIED";
       // A revoked handle fails its lookup, yet the record still names it: the sandbox holds it by that name.
       const named = handle ?? (typeof fd === "number" ? sb.table.get(fd) : undefined);
@@ -395,9 +409,9 @@ export class Kernel {
   }
 
   private async derive(parent: Handle, request: unknown, name: string): Promise<Handle> {
-    const parsed = attenuateRequest.safeParse(request);
+    const parsed = attenuateRequest.safeParse(request, { error: boundedIssues });
     if (!parsed.success)
-      throw new WardenError("INVALID_ARGUMENT", `bad attenuation request: ${z.prettifyError(parsed.error)}`);
+      throw new WardenError("INVALID_ARGUMENT", `bad attenuation request: ${formatIssues(parsed.error)}`);
     const { rights: wanted, ...scopeRequest } = parsed.data;
     const rights = wanted ?? [...parent.grant.rights];
     for (const right of rights) {
@@ -406,11 +420,11 @@ export class Kernel {
     }
     let scope = parent.grant.scope;
     if (Object.keys(scopeRequest).length > 0) {
-      const narrowing = parent.kind.narrowArgs.safeParse(scopeRequest);
+      const narrowing = parent.kind.narrowArgs.safeParse(scopeRequest, { error: boundedIssues });
       if (!narrowing.success) {
         throw new WardenError(
           "INVALID_ARGUMENT",
-          `bad attenuation of a ${parent.kind.kind} handle: ${z.prettifyError(narrowing.error)}`,
+          `bad attenuation of a ${parent.kind.kind} handle: ${formatIssues(narrowing.error)}`,
         );
       }
       scope = await parent.kind.narrow({ grant: parent.grant, resource: parent.resource }, narrowing.data);
@@ -431,8 +445,8 @@ export class Kernel {
   private missingRight(handle: Handle, right: string, why = "is missing"): WardenError {
     return new WardenError(
       "CAPABILITY_DENIED",
-      `the "${right}" right ${why} on handle "${handle.name}" (${handle.kind.kind}; it has: ${handle.grant.rights.join(", ") || "none"})`,
-      { handle: handle.name, right },
+      `the "${quoted(right)}" right ${why} on handle "${handle.name}" (${handle.kind.kind}; it has: ${handle.grant.rights.join(", ") || "none"})`,
+      { handle: handle.name, right: quoted(right) },
     );
   }
 

@@ -17,7 +17,7 @@ import { type CellOptions, type CellReport, Cells, type Isolation, splitBackend 
 import { type GrantRequest, matchGrants, parseDescriptor, type ToolDescriptor } from "./descriptor.ts";
 import { WardenError } from "./errors.ts";
 import { internalReporter } from "./internal.ts";
-import { quickjsBackend } from "./isolates/quickjs/index.ts";
+import { threadBackend } from "./isolates/thread/backend.ts";
 import { type Backend, DEFAULT_LIMITS, type Limits, type SandboxModule } from "./isolates/types.ts";
 import { v8Backend } from "./isolates/v8/index.ts";
 import { wasmBackend } from "./isolates/wasm/index.ts";
@@ -128,7 +128,9 @@ export class Runtime {
       quota: options.quota,
       internal: internalReporter(options.stateDir),
     });
-    for (const backend of [v8Backend, quickjsBackend, wasmBackend, ...(options.backends ?? [])])
+    // QuickJS runs its guest on the calling thread, so in this process each of its sandboxes gets a thread
+    // of its own: no guest holds the kernel's thread, even in a builtin QuickJS cannot interrupt.
+    for (const backend of [v8Backend, threadBackend("quickjs"), wasmBackend, ...(options.backends ?? [])])
       this.backends.set(backend.name, backend);
   }
 

@@ -8,6 +8,7 @@ import { WardenError } from "../../errors.ts";
 import { PACKAGE_ROOT } from "../../own-files.ts";
 import { decode, encode, type Reply } from "../../protocol/codec.ts";
 import { MAX_JSON_DEPTH, valueTooDeep } from "../../protocol/depth.ts";
+import { firstLine } from "../../text-bounds.ts";
 import { MAX_REQUEST_CHARS } from "../bounds.ts";
 import { SecondContextChecker } from "../checker.ts";
 import { GuestReportedError, limitError, parseEnvelope } from "../results.ts";
@@ -244,7 +245,7 @@ class WasmSandbox implements Sandbox {
       if (result.trapped) {
         this.trapped = true;
         if (result.trapped === "memory") throw limitError("memory", "call", this.limits);
-        throw new WardenError("TOOL_ERROR", `the component trapped: ${result.error.message}`);
+        throw new WardenError("TOOL_ERROR", `the component trapped: ${firstLine(result.error.message)}`);
       }
       throw new GuestReportedError(result.error.code, result.error.message);
     }
