@@ -2,7 +2,7 @@
 // (table lookup, rights, policy check, quota, execution, audit).
 import { z } from "zod";
 import type { AuditLog } from "./audit.ts";
-import type { CapabilityKind, Grant, KindEnv } from "./capabilities/types.ts";
+import type { AuditDetail, CapabilityKind, Grant, KindEnv } from "./capabilities/types.ts";
 import { type ErrorCode, WardenError } from "./errors.ts";
 import { Handle, HandleTable } from "./handles.ts";
 
@@ -34,6 +34,8 @@ export interface SandboxRecord {
    * A guest's failure is trusted to be one of these only if the kernel really issued it.
    */
   issued: Map<ErrorCode, WardenError>;
+  /** Runs begun so far: names the current run for operations that keep per-run state. */
+  runs: number;
   /** True between beginRun and endRun: handles work only while the tool runs. */
   running: boolean;
   /** The client session the current run is for, stamped on its audit records. */
@@ -100,6 +102,7 @@ export class Kernel {
       dataBudget: options.dataBudget ?? DEFAULT_DATA_BUDGET,
       run: new AbortController(),
       issued: new Map(),
+      runs: 0,
       running: false,
       session: undefined,
       disposed: false,
@@ -191,6 +194,7 @@ export class Kernel {
     sb.run = new AbortController();
     sb.callsThisRun = 0;
     sb.issued.clear();
+    sb.runs++;
     sb.running = true;
   }
 
@@ -220,6 +224,7 @@ export class Kernel {
   ): Promise<unknown> {
     let handle: Handle | undefined;
     let summary: string | undefined;
+    let detail: AuditDetail | undefined;
     try {
       if (sb.disposed) throw new WardenError("CAPABILITY_DENIED", "this sandbox has been disposed");
       if (!sb.running)
@@ -286,12 +291,19 @@ export class Kernel {
         // mid-operation cannot leave an effect with no record. A failure after this adds a second record.
         this.recordCall(sb, handle, opName, summary, "allow");
         const signal = AbortSignal.any([sb.run.signal, handle.signal]);
-        return await op.run({ grant: handle.grant, resource: handle.resource }, args, {
+        const result = await op.run({ grant: handle.grant, resource: handle.resource }, args, {
           signal,
           handleName: handle.name,
           owner: sb.tool,
           reserve,
+          run: `${sb.id}/${sb.runs}`,
+          session: sb.session,
+          report: (fields) => {
+            detail = { ...detail, ...fields };
+          },
         });
+        if (detail) this.recordCall(sb, handle, opName, summary, "allow", undefined, detail, "result");
+        return result;
       } finally {
         sb.inFlight--;
         sb.dataInFlight -= reserved;
@@ -302,7 +314,7 @@ export class Kernel {
           ? error
           : new WardenError("INTERNAL", "internal error in a handle operation");
       const denied = guestError.code === "CAPABILITY_DENIED";
-      this.recordCall(sb, handle, String(opName), summary, denied ? "deny" : "error", guestError);
+      this.recordCall(sb, handle, String(opName), summary, denied ? "deny" : "error", guestError, detail);
       sb.issued.set(guestError.code, this.forHost(handle, guestError));
       throw guestError;
     }
@@ -413,9 +425,11 @@ export class Kernel {
     summary: string | undefined,
     decision: "allow" | "deny" | "error",
     error?: WardenError,
+    detail?: AuditDetail,
+    event: "call" | "result" = "call",
   ): void {
     this.audit.record({
-      event: "call",
+      event,
       tool: sb.tool,
       sandbox: sb.id,
       session: sb.session,
@@ -426,6 +440,7 @@ export class Kernel {
       decision,
       code: error?.code,
       reason: error?.message,
+      ...(detail ? { detail } : {}),
     });
   }
 }

@@ -14,6 +14,7 @@ import { fsKind } from "./capabilities/fs/index.ts";
 import { createKvKind } from "./capabilities/kv/index.ts";
 import { type KvStore, MemoryKvStore, SqliteKvStore } from "./capabilities/kv/store.ts";
 import { createLogKind, type LogSink } from "./capabilities/log/index.ts";
+import { createModelKind, type ModelKindOptions } from "./capabilities/model/index.ts";
 import { createNetKind, type LookupFn } from "./capabilities/net/index.ts";
 import type { CapabilityKind } from "./capabilities/types.ts";
 import { type CellOptions, type CellReport, Cells, type Isolation, splitBackend } from "./cells/index.ts";
@@ -48,6 +49,8 @@ export interface RuntimeOptions {
   isolation?: Isolation;
   /** Pooling, sharing and hardening of cells. */
   cells?: CellOptions;
+  /** Model grants: the price table cost budgets use, and where keys are read from (default process.env). */
+  models?: ModelKindOptions;
 }
 
 /** A grant given to a tool, as a spec string in CLI syntax: "fs:read:./data", "net:GET:https://api.example.com", "kv". */
@@ -111,6 +114,7 @@ export class Runtime {
       createKvKind(this.kv) as CapabilityKind,
       createClockKind() as CapabilityKind,
       createLogKind(options.log ?? defaultLog) as CapabilityKind,
+      createModelKind(options.models) as CapabilityKind,
     ];
     this.kernel = new Kernel({ kinds, audit: new AuditLog(sinks), quota: options.quota });
     for (const backend of [v8Backend, quickjsBackend, wasmBackend, ...(options.backends ?? [])])

@@ -3,13 +3,23 @@
 import { z } from "zod";
 import type { FetchInit, FetchResponse, FsEntry, FsStat, Handles } from "./types.ts";
 
-export type { ClockHandle, FsHandle, KvHandle, LogHandle, NetHandle } from "./types.ts";
+export type {
+  ClockHandle,
+  FsHandle,
+  KvHandle,
+  LogHandle,
+  ModelCompletion,
+  ModelHandle,
+  ModelMessage,
+  ModelRequest,
+  NetHandle,
+} from "./types.ts";
 export type { FetchInit, FetchResponse, FsEntry, FsStat, Handles };
 export { z };
 
 /** A capability a tool declares it needs: its type and (optionally) the rights it will use. */
 export interface CapabilityDeclaration {
-  type: "fs" | "net" | "kv" | "clock" | "log";
+  type: "fs" | "net" | "kv" | "clock" | "log" | "model";
   rights?: readonly string[];
 }
 

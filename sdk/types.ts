@@ -74,12 +74,54 @@ export interface LogHandle extends HandleBase {
   attenuate(request: { rights?: string[] }): Promise<LogHandle>;
 }
 
+/** A message in the provider-neutral conversation (runtime/capabilities/model/conversation.ts). */
+export type ModelMessage =
+  | { role: "system" | "user"; content: string }
+  | { role: "assistant"; content: string; toolCalls?: ModelToolCall[] }
+  | { role: "tool"; toolCallId: string; content: string; isError?: boolean };
+export interface ModelToolCall {
+  id: string;
+  name: string;
+  arguments: Record<string, unknown>;
+}
+export interface ModelRequest {
+  messages: ModelMessage[];
+  tools?: { name: string; description?: string; parameters?: Record<string, unknown> }[];
+  model?: string;
+  maxTokens?: number;
+  temperature?: number;
+  topP?: number;
+  stop?: string[];
+}
+export interface ModelCompletion {
+  /** "scripted" for the scripted model, which is never a real model. */
+  provider: "openai" | "anthropic" | "scripted";
+  model: string;
+  message: { role: "assistant"; content: string; toolCalls?: ModelToolCall[] };
+  stopReason: "end" | "tool_calls" | "max_tokens" | "stop_sequence" | "refused" | "other";
+  usage: { inputTokens: number; outputTokens: number };
+}
+export interface ModelHandle extends HandleBase {
+  /** One whole completion; MODEL_ERROR if the provider fails, LIMIT_EXCEEDED past a budget. */
+  complete(request: ModelRequest): Promise<ModelCompletion>;
+  attenuate(request: {
+    models?: string[];
+    maxTokensPerCall?: number;
+    totalTokens?: number;
+    totalCost?: number;
+    requestsPerMinute?: number;
+    params?: string[];
+    rights?: string[];
+  }): Promise<ModelHandle>;
+}
+
 interface HandleByType {
   fs: FsHandle;
   net: NetHandle;
   kv: KvHandle;
   clock: ClockHandle;
   log: LogHandle;
+  model: ModelHandle;
 }
 
 export type Handles<C extends Record<string, { type: keyof HandleByType }>> = {

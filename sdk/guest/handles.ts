@@ -68,6 +68,10 @@ const adapters: Record<string, (call: Call) => Methods> = {
     now: () => call("now"),
     sleep: (ms: number) => call("sleep", { ms }),
   }),
+  // Whole completions: the guest gets the answer once it is complete (the kernel may stream it from the provider).
+  model: (call) => ({
+    complete: (request: Record<string, unknown>) => call("complete", request),
+  }),
   log: (call) => ({
     debug: (...parts: unknown[]) => call("write", { level: "debug", message: parts.map(String).join(" ") }),
     info: (...parts: unknown[]) => call("write", { level: "info", message: parts.map(String).join(" ") }),
