@@ -39,6 +39,8 @@ export async function* readStream<Chunk>(
 ): AsyncGenerator<StreamEvent, void, undefined> {
   try {
     for await (const chunk of chunks) yield* state.push(chunk);
+    // The SDKs end a stream quietly when its request is aborted: that is a cancellation, not an early end.
+    if (options.signal?.aborted) throw abortReason(options.signal, provider);
   } catch (error) {
     if (options.signal?.aborted) throw abortReason(options.signal, provider);
     if (options.deadline !== undefined && Date.now() >= options.deadline)
