@@ -380,7 +380,8 @@ describe.each(REMOTE)("failures: $name", (r) => {
   });
 
   test("tool call arguments that are not JSON are MODEL_ERROR", async () => {
-    const events = r.stream().map((e) => ({ ...e, data: e.data.replace('{\\"a\\"', "{oops") }));
+    // The second half of the arguments, `":1}`, loses its value: `{"a":}` is not JSON.
+    const events = r.stream().map((e) => ({ ...e, data: e.data.replace(':1}"', ':}"') }));
     r.server().reply({ sse: events });
     const error = await failure(collect(r.provider().stream(request())));
     expect(error.code).toBe("MODEL_ERROR");
