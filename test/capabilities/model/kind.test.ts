@@ -9,7 +9,7 @@ import { createModelKind, type ModelKindOptions } from "../../../runtime/capabil
 import type { CapabilityKind } from "../../../runtime/capabilities/types.ts";
 import { WardenError } from "../../../runtime/errors.ts";
 import { createRuntime, type Runtime } from "../../../runtime/index.ts";
-import { Kernel, type SandboxRecord } from "../../../runtime/kernel.ts";
+import { Kernel } from "../../../runtime/kernel.ts";
 import { anthropicBody, startFakeAnthropic } from "../../support/fake-anthropic.ts";
 import type { FakeServer } from "../../support/fake-http.ts";
 import {
