@@ -107,7 +107,8 @@ export function createModelKind(options: ModelKindOptions = {}): CapabilityKind<
       resource.budget.settle(held, used);
       ctx.report?.({
         provider: scope.provider,
-        model: completion?.model ?? model,
+        // The provider names the model it used: untrusted text, so bounded before it reaches the audit.
+        model: (completion?.model ?? model).slice(0, 256),
         inputTokens: completion?.usage.inputTokens ?? 0,
         outputTokens: completion?.usage.outputTokens ?? 0,
         cost: used.cost,
