@@ -8,7 +8,7 @@ import type { KvStore } from "./kv/store.ts";
 import type { LogSink } from "./log/index.ts";
 import { log } from "./log/kind.ts";
 import type { PriceTable } from "./model/budget.ts";
-import type { Env } from "./model/keys.ts";
+import type { Env, SecretResolver } from "./model/keys.ts";
 import { model } from "./model/kind.ts";
 import type { LookupFn } from "./net/fetch.ts";
 import { net } from "./net/kind.ts";
@@ -26,6 +26,8 @@ export interface KindServices {
   modelPrices?: PriceTable | undefined;
   /** The kernel's environment, where default provider keys are read; default process.env. */
   env?: Env | undefined;
+  /** The kernel's secrets: what a model grant's `key: { secret }` names. None yet: the secrets store lands separately. */
+  secrets?: SecretResolver | undefined;
 }
 
 /** Every kind, in the order policies, schemas and explanations list them. */
