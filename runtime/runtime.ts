@@ -12,6 +12,8 @@ import { bridgeTo } from "./bridge.ts";
 import { createKinds } from "./capabilities/index.ts";
 import { type KvStore, MemoryKvStore, SqliteKvStore } from "./capabilities/kv/store.ts";
 import type { LogSink } from "./capabilities/log/index.ts";
+import type { PriceTable } from "./capabilities/model/budget.ts";
+import type { Env } from "./capabilities/model/keys.ts";
 import type { LookupFn } from "./capabilities/net/index.ts";
 import { type CellOptions, type CellReport, Cells, type Isolation, splitBackend } from "./cells/index.ts";
 import { type GrantRequest, matchGrants, parseDescriptor, type ToolDescriptor } from "./descriptor.ts";
@@ -52,6 +54,10 @@ export interface RuntimeOptions {
    * environment or a file (relative to `cwd`). Values stay in the kernel; see runtime/secrets.ts.
    */
   secrets?: Record<string, SecretSource>;
+  /** Model prices, US dollars per million tokens in and out, per model name: what model cost budgets charge. */
+  modelPrices?: PriceTable;
+  /** The kernel's environment, where model providers' default keys and base URLs are read. Default: process.env. */
+  env?: Env;
 }
 
 /**
@@ -121,6 +127,8 @@ export class Runtime {
       kvStore: this.kv,
       log: options.log ?? defaultLog,
       secrets: this.secrets,
+      modelPrices: options.modelPrices,
+      env: options.env,
     });
     this.kernel = new Kernel({
       kinds,

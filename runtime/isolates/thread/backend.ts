@@ -4,6 +4,7 @@
 import { Worker } from "node:worker_threads";
 import { isErrorCode, WardenError } from "../../errors.ts";
 import { forwardRequest, MAX_OUTSTANDING } from "../bounds.ts";
+import { GuestReportedError, limitError } from "../results.ts";
 import type {
   Backend,
   HostCall,
@@ -13,7 +14,6 @@ import type {
   Sandbox,
   SandboxModule,
 } from "../types.ts";
-import { GuestReportedError, limitError } from "../results.ts";
 
 /** How long past its wall-time limit a load or call may run before the kernel ends its thread. */
 const GRACE_MS = 1000;

@@ -4,8 +4,8 @@ import { parentPort, workerData } from "node:worker_threads";
 import { loadEngine } from "../../cells/engines.ts";
 import { WardenError } from "../../errors.ts";
 import { clip, TEXT_BOUNDS } from "../../text-bounds.ts";
-import type { Limits, Sandbox } from "../types.ts";
 import { GuestReportedError } from "../results.ts";
+import type { Limits, Sandbox } from "../types.ts";
 import type { ThreadDown, ThreadFailure, ThreadUp } from "./backend.ts";
 
 const port = parentPort!;
