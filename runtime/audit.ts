@@ -2,13 +2,25 @@
 import { appendFileSync, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { redact } from "./audit/redact.ts";
+import { clip, TEXT_BOUNDS } from "./text-bounds.ts";
 
 export type Decision = "allow" | "deny" | "error";
 
 export interface AuditRecord {
   seq: number;
   time: string;
-  event: "call" | "load" | "limit" | "grant" | "revoke" | "policy" | "model" | "compaction" | "session";
+  /** "result": what a call reported once it finished (a model call's tokens and cost), after its "call" record. */
+  event:
+    | "call"
+    | "result"
+    | "load"
+    | "limit"
+    | "grant"
+    | "revoke"
+    | "policy"
+    | "model"
+    | "compaction"
+    | "session";
   tool: string;
   sandbox: string;
   /** The client session the call was made for (an MCP client and session), when the host knows one. */
@@ -22,9 +34,14 @@ export interface AuditRecord {
   code?: string;
   /** Why: the rule or check that decided. */
   reason?: string;
+  /** Facts a call reported when it finished (tokens, cost, duration): never content. */
+  detail?: Readonly<Record<string, string | number>>;
 }
 
 export type AuditInput = Omit<AuditRecord, "seq" | "time">;
+
+/** Fields that name something (a tool, handle, operation, client session): short text, clipped as names. */
+const NAME_FIELDS = ["tool", "sandbox", "session", "handle", "kind", "op"] as const;
 
 export interface AuditSink {
   write(record: AuditRecord): void;
@@ -41,9 +58,16 @@ export class AuditLog {
 
   record(input: AuditInput): AuditRecord {
     const record: AuditRecord = { seq: ++this.seq, time: new Date().toISOString(), ...input };
+    // Every text field is bounded before anything reads it, so a record has a size bound whatever a guest
+    // sent (a cut field says so with a marker), and redaction costs what a record of that size costs.
+    for (const field of NAME_FIELDS) {
+      const value = record[field];
+      if (value !== undefined) record[field] = clip(value, TEXT_BOUNDS.name);
+    }
+    if (record.code !== undefined) record.code = clip(record.code, TEXT_BOUNDS.code);
     // Redacted once, here, so no sink can keep a URL's credentials or query string, whatever a kind wrote.
-    if (record.summary !== undefined) record.summary = redact(record.summary);
-    if (record.reason !== undefined) record.reason = redact(record.reason);
+    if (record.summary !== undefined) record.summary = redact(clip(record.summary, TEXT_BOUNDS.summary));
+    if (record.reason !== undefined) record.reason = redact(clip(record.reason, TEXT_BOUNDS.message));
     for (const sink of this.sinks) sink.write(record);
     return record;
   }

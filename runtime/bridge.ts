@@ -1,6 +1,7 @@
 // The host end of a sandbox's kernel channel: decodes a request, passes it through the gate, encodes the reply.
 
 import { GUEST_CODES, WardenError } from "./errors.ts";
+import { MAX_REQUEST_VALUES, withinValues } from "./isolates/bounds.ts";
 import type { HostCall } from "./isolates/types.ts";
 import type { Kernel, SandboxRecord } from "./kernel.ts";
 import { ATTENUATE_OP, decode, encode, type Reply } from "./protocol/codec.ts";
@@ -12,6 +13,18 @@ export function bridgeTo(kernel: Kernel, sandbox: () => SandboxRecord | undefine
     try {
       const sb = sandbox();
       if (!sb) throw new WardenError("CAPABILITY_DENIED", "handles can be used only while the tool runs");
+      // Counted before anything reads them: decoding and parsing cost the kernel's thread per value.
+      if (!withinValues(argsJson)) {
+        throw kernel.refuse(
+          sb,
+          fd,
+          op,
+          new WardenError(
+            "INVALID_ARGUMENT",
+            `handle call arguments may hold at most ${MAX_REQUEST_VALUES.toLocaleString("en-US")} JSON values`,
+          ),
+        );
+      }
       // Checked before decoding: the decoder's reviver and every schema after it recurse.
       if (jsonTextTooDeep(argsJson)) {
         throw kernel.refuse(

@@ -3,6 +3,7 @@ import { z } from "zod";
 import { kindNamed } from "./capabilities/index.ts";
 import type { CapabilityKind, Grant } from "./capabilities/types.ts";
 import { WardenError } from "./errors.ts";
+import { boundedIssues, formatIssues, name as quoted } from "./text-bounds.ts";
 
 const jsonSchema = z.record(z.string(), z.json());
 
@@ -30,12 +31,9 @@ export const descriptorSchema = z.strictObject({
 export type ToolDescriptor = z.infer<typeof descriptorSchema>;
 
 export function parseDescriptor(raw: unknown): ToolDescriptor {
-  const parsed = descriptorSchema.safeParse(raw);
+  const parsed = descriptorSchema.safeParse(raw, { error: boundedIssues });
   if (!parsed.success) {
-    throw new WardenError(
-      "LOAD_ERROR",
-      `the tool's definition is not valid: ${z.prettifyError(parsed.error)}`,
-    );
+    throw new WardenError("LOAD_ERROR", `the tool's definition is not valid: ${formatIssues(parsed.error)}`);
   }
   return parsed.data;
 }
@@ -58,12 +56,13 @@ export function matchGrants(
   const declared = tool.capabilities;
   for (const [name, cap] of Object.entries(declared)) {
     const kind = kindOf(cap.type);
-    if (!kind) throw new WardenError("LOAD_ERROR", `capability "${name}" has unknown type "${cap.type}"`);
+    if (!kind)
+      throw new WardenError("LOAD_ERROR", `capability "${name}" has unknown type "${quoted(cap.type)}"`);
     for (const right of cap.rights ?? []) {
       if (!kind.rights.includes(right)) {
         throw new WardenError(
           "LOAD_ERROR",
-          `capability "${name}" declares unknown ${cap.type} right "${right}"; valid: ${kind.rights.join(", ")}`,
+          `capability "${name}" declares unknown ${cap.type} right "${quoted(right)}"; valid: ${kind.rights.join(", ")}`,
         );
       }
     }

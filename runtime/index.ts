@@ -4,4 +4,5 @@ export type { ToolDescriptor } from "./descriptor.ts";
 export { ERROR_CODES, type ErrorCode, WardenError } from "./errors.ts";
 export { DEFAULT_LIMITS, type Limits } from "./isolates/types.ts";
 export { createRuntime, type GrantInput, type LoadOptions, Runtime, type RuntimeOptions } from "./runtime.ts";
+export { createSecretStore, type SecretSource, type SecretStore } from "./secrets.ts";
 export { type CallContext, Tool } from "./tool.ts";

@@ -2,11 +2,12 @@
 // (table lookup, rights, policy check, quota, execution, audit).
 import { z } from "zod";
 import type { AuditLog } from "./audit.ts";
-import type { CapabilityKind, Grant, KindEnv } from "./capabilities/types.ts";
+import type { AuditDetail, CapabilityKind, Grant, KindEnv } from "./capabilities/types.ts";
 import { type ErrorCode, WardenError } from "./errors.ts";
 import { Handle, HandleTable } from "./handles.ts";
 import { type InternalReporter, stderrReporter } from "./internal.ts";
 import { ATTENUATE_OP } from "./protocol/codec.ts";
+import { boundedIssues, clip, formatIssues, name as quoted, TEXT_BOUNDS } from "./text-bounds.ts";
 
 export interface KernelQuota {
   /** Handle calls a sandbox may have in flight at once; more are refused, so a guest cannot queue work on the host without bound. */
@@ -36,6 +37,8 @@ export interface SandboxRecord {
    * A guest's failure is trusted to be one of these only if the kernel really issued it.
    */
   issued: Map<ErrorCode, WardenError>;
+  /** Runs begun so far: names the current run for operations that keep per-run state. */
+  runs: number;
   /** True between beginRun and endRun: handles work only while the tool runs. */
   running: boolean;
   /** The client session the current run is for, stamped on its audit records. */
@@ -54,7 +57,27 @@ const DEFAULT_DATA_BUDGET = 64 << 20;
 /** Handles one sandbox may hold; each may pin a host resource (an open directory). */
 const MAX_HANDLES = 1024;
 
+/** One request as the gate sees it: its op, the audit summary once known, and what the op reported. */
+interface GateCall {
+  op: string;
+  summary: string | undefined;
+  /** Facts the op reported through `ctx.report` (a model call's tokens and cost): audited when it ends. */
+  detail: AuditDetail | undefined;
+}
+
 const attenuateRequest = z.looseObject({ rights: z.array(z.string()).optional() });
+
+/**
+ * An error of the gate's with its guest-derived parts bounded: a kind's message may quote a path or URL the
+ * guest sent, and this message goes to the guest, the caller and the audit log.
+ */
+function bounded(error: WardenError): WardenError {
+  if (error.message.length <= TEXT_BOUNDS.message) return error;
+  return new WardenError(error.code, clip(error.message, TEXT_BOUNDS.message), error.denial, error.hint, {
+    cause: error.cause,
+    incident: error.incident,
+  });
+}
 
 export class Kernel {
   private readonly kinds = new Map<string, CapabilityKind>();
@@ -110,6 +133,7 @@ export class Kernel {
       dataBudget: options.dataBudget ?? DEFAULT_DATA_BUDGET,
       run: new AbortController(),
       issued: new Map(),
+      runs: 0,
       running: false,
       session: undefined,
       disposed: false,
@@ -207,6 +231,7 @@ export class Kernel {
     sb.run = new AbortController();
     sb.callsThisRun = 0;
     sb.issued.clear();
+    sb.runs++;
     sb.running = true;
   }
 
@@ -239,14 +264,14 @@ export class Kernel {
       if (!op) {
         throw new WardenError(
           "INVALID_ARGUMENT",
-          `handle "${handle.name}" (${handle.kind.kind}) has no operation "${call.op}"; it has: ${Object.keys(handle.kind.ops).join(", ")}`,
+          `handle "${handle.name}" (${handle.kind.kind}) has no operation "${quoted(call.op)}"; it has: ${Object.keys(handle.kind.ops).join(", ")}`,
         );
       }
-      const parsed = op.args.safeParse(rawArgs);
+      const parsed = op.args.safeParse(rawArgs, { error: boundedIssues });
       if (!parsed.success) {
         throw new WardenError(
           "INVALID_ARGUMENT",
-          `bad arguments to ${handle.name}.${call.op}: ${z.prettifyError(parsed.error)}`,
+          `bad arguments to ${handle.name}.${call.op}: ${formatIssues(parsed.error)}`,
         );
       }
       const args: unknown = parsed.data;
@@ -280,12 +305,21 @@ export class Kernel {
         // mid-operation cannot leave an effect with no record. A failure after this adds a second record.
         this.recordCall(sb, handle, call.op, call.summary, "allow");
         const signal = AbortSignal.any([sb.run.signal, handle.signal]);
-        return await op.run({ grant: handle.grant, resource: handle.resource }, args, {
+        const result = await op.run({ grant: handle.grant, resource: handle.resource }, args, {
           signal,
           handleName: handle.name,
           owner: sb.tool,
           reserve,
+          run: `${sb.id}/${sb.runs}`,
+          session: sb.session,
+          report: (fields) => {
+            call.detail = { ...call.detail, ...fields };
+          },
         });
+        // Facts known only once the op has run go in a record of their own, after the write-ahead one.
+        if (call.detail)
+          this.recordCall(sb, handle, call.op, call.summary, "allow", undefined, call.detail, "result");
+        return result;
       } finally {
         sb.inFlight--;
         sb.dataInFlight -= reserved;
@@ -323,16 +357,18 @@ export class Kernel {
 
   /**
    * What every guest request passes before and after its own work: the sandbox is live and running, the
-   * descriptor names a handle it holds; a failure is audited, and its host-side form kept in `sb.issued`.
+   * descriptor names a handle it holds; a failure is audited (with what the call reported before it failed),
+   * and its host-side form kept in `sb.issued`.
    */
   private async gate<T>(
     sb: SandboxRecord,
     fd: unknown,
     opName: unknown,
-    work: (handle: Handle, call: { op: string; summary: string | undefined }) => Promise<T>,
+    work: (handle: Handle, call: GateCall) => Promise<T>,
   ): Promise<T> {
     let handle: Handle | undefined;
-    const call = { op: String(opName), summary: undefined as string | undefined };
+    // The op name came from the guest: clipped before it reaches any message or record.
+    const call: GateCall = { op: quoted(String(opName)), summary: undefined, detail: undefined };
     try {
       if (sb.disposed) throw new WardenError("CAPABILITY_DENIED", "this sandbox has been disposed");
       if (!sb.running)
@@ -346,11 +382,11 @@ export class Kernel {
       handle = this.lookup(sb, fd);
       return await work(handle, call);
     } catch (error) {
-      const guestError = this.internal(error, `handle call ${handle?.kind.kind ?? "?"}.${String(opName)}`);
+      const guestError = bounded(this.internal(error, `handle call ${handle?.kind.kind ?? "?"}.${call.op}`));
       const denied = guestError.code === "CAPABILITY_DENIED";
       // A revoked handle fails its lookup, yet the record still names it: the sandbox holds it by that name.
       const named = handle ?? (typeof fd === "number" ? sb.table.get(fd) : undefined);
-      this.recordCall(sb, named, call.op, call.summary, denied ? "deny" : "error", guestError);
+      this.recordCall(sb, named, call.op, call.summary, denied ? "deny" : "error", guestError, call.detail);
       sb.issued.set(guestError.code, this.forHost(handle, guestError));
       throw guestError;
     }
@@ -395,9 +431,9 @@ export class Kernel {
   }
 
   private async derive(parent: Handle, request: unknown, name: string): Promise<Handle> {
-    const parsed = attenuateRequest.safeParse(request);
+    const parsed = attenuateRequest.safeParse(request, { error: boundedIssues });
     if (!parsed.success)
-      throw new WardenError("INVALID_ARGUMENT", `bad attenuation request: ${z.prettifyError(parsed.error)}`);
+      throw new WardenError("INVALID_ARGUMENT", `bad attenuation request: ${formatIssues(parsed.error)}`);
     const { rights: wanted, ...scopeRequest } = parsed.data;
     const rights = wanted ?? [...parent.grant.rights];
     for (const right of rights) {
@@ -406,11 +442,11 @@ export class Kernel {
     }
     let scope = parent.grant.scope;
     if (Object.keys(scopeRequest).length > 0) {
-      const narrowing = parent.kind.narrowArgs.safeParse(scopeRequest);
+      const narrowing = parent.kind.narrowArgs.safeParse(scopeRequest, { error: boundedIssues });
       if (!narrowing.success) {
         throw new WardenError(
           "INVALID_ARGUMENT",
-          `bad attenuation of a ${parent.kind.kind} handle: ${z.prettifyError(narrowing.error)}`,
+          `bad attenuation of a ${parent.kind.kind} handle: ${formatIssues(narrowing.error)}`,
         );
       }
       scope = await parent.kind.narrow({ grant: parent.grant, resource: parent.resource }, narrowing.data);
@@ -431,8 +467,8 @@ export class Kernel {
   private missingRight(handle: Handle, right: string, why = "is missing"): WardenError {
     return new WardenError(
       "CAPABILITY_DENIED",
-      `the "${right}" right ${why} on handle "${handle.name}" (${handle.kind.kind}; it has: ${handle.grant.rights.join(", ") || "none"})`,
-      { handle: handle.name, right },
+      `the "${quoted(right)}" right ${why} on handle "${handle.name}" (${handle.kind.kind}; it has: ${handle.grant.rights.join(", ") || "none"})`,
+      { handle: handle.name, right: quoted(right) },
     );
   }
 
@@ -466,9 +502,11 @@ export class Kernel {
     summary: string | undefined,
     decision: "allow" | "deny" | "error",
     error?: WardenError,
+    detail?: AuditDetail,
+    event: "call" | "result" = "call",
   ): void {
     this.audit.record({
-      event: "call",
+      event,
       tool: sb.tool,
       sandbox: sb.id,
       session: sb.session,
@@ -479,6 +517,7 @@ export class Kernel {
       decision,
       code: error?.code,
       reason: error?.message,
+      ...(detail ? { detail } : {}),
     });
   }
 }

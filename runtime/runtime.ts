@@ -15,17 +15,20 @@ import { bridgeTo } from "./bridge.ts";
 import { createKinds } from "./capabilities/index.ts";
 import { type KvStore, MemoryKvStore, SqliteKvStore } from "./capabilities/kv/store.ts";
 import type { LogSink } from "./capabilities/log/index.ts";
+import type { PriceTable } from "./capabilities/model/budget.ts";
+import type { Env } from "./capabilities/model/keys.ts";
 import type { LookupFn } from "./capabilities/net/index.ts";
 import { type CellOptions, type CellReport, Cells, type Isolation, splitBackend } from "./cells/index.ts";
 import { type GrantRequest, matchGrants, parseDescriptor, type ToolDescriptor } from "./descriptor.ts";
 import { WardenError } from "./errors.ts";
 import { internalReporter } from "./internal.ts";
-import { quickjsBackend } from "./isolates/quickjs/index.ts";
+import { threadBackend } from "./isolates/thread/backend.ts";
 import { type Backend, DEFAULT_LIMITS, type Limits, type SandboxModule } from "./isolates/types.ts";
 import { v8Backend } from "./isolates/v8/index.ts";
 import { wasmBackend } from "./isolates/wasm/index.ts";
 import { prepareComponent } from "./isolates/wasm/prepare.ts";
 import { Kernel, type KernelQuota, type SandboxRecord } from "./kernel.ts";
+import { createSecretStore, type SecretSource, type SecretStore } from "./secrets.ts";
 import { Tool } from "./tool.ts";
 
 export interface RuntimeOptions {
@@ -49,10 +52,23 @@ export interface RuntimeOptions {
   isolation?: Isolation;
   /** Pooling, sharing and hardening of cells. */
   cells?: CellOptions;
+  /**
+   * Credentials grants may name (`${secret:NAME}` in a net grant's headers): each from the kernel's
+   * environment or a file (relative to `cwd`). Values stay in the kernel; see runtime/secrets.ts.
+   */
+  secrets?: Record<string, SecretSource>;
+  /** Model prices, US dollars per million tokens in and out, per model name: what model cost budgets charge. */
+  modelPrices?: PriceTable;
+  /** The kernel's environment, where model providers' default keys and base URLs are read. Default: process.env. */
+  env?: Env;
 }
 
-/** A grant given to a tool, as a spec string in CLI syntax: "fs:read:./data", "net:GET:https://api.example.com", "kv". */
-export type GrantInput = string;
+/**
+ * A grant given to a tool, as a spec string in CLI syntax: "fs:read:./data", "net:GET:https://api.example.com",
+ * "kv"; or a spec with the headers the kernel adds to its requests (net), whose values may name secrets:
+ * `{ spec: "net:GET:https://api.github.com", headers: { Authorization: "Bearer ${secret:github}" } }`.
+ */
+export type GrantInput = string | { spec: string; headers?: Record<string, string> };
 
 export interface LoadOptions {
   grants?: Record<string, GrantInput>;
@@ -98,11 +114,14 @@ export class Runtime {
   private readonly sessions: SessionStore;
   /** Agents and their sessions (runtime/agents/runner.ts). */
   readonly agents: Agents;
+  /** The kernel's secrets: kernel-side code (a kind) resolves one by name; a guest never can. */
+  readonly secrets: SecretStore;
 
   constructor(options: RuntimeOptions = {}) {
     this.cwd = resolve(options.cwd ?? process.cwd());
     this.isolation = options.isolation ?? "cell";
     this.cells = new Cells(options.cells);
+    this.secrets = createSecretStore(options.secrets, { cwd: this.cwd });
     const sinks: AuditSink[] = [this.memory, ...(options.auditSinks ?? [])];
     if (options.stateDir) {
       mkdirSync(options.stateDir, { recursive: true });
@@ -119,6 +138,9 @@ export class Runtime {
       log: options.log ?? defaultLog,
       // Late-bound: the agents need the kernel, which needs the kinds.
       agents: { live: (session) => this.agents.live(session) },
+      secrets: this.secrets,
+      modelPrices: options.modelPrices,
+      env: options.env,
     });
     this.kernel = new Kernel({
       kinds,
@@ -126,7 +148,9 @@ export class Runtime {
       quota: options.quota,
       internal: internalReporter(options.stateDir),
     });
-    for (const backend of [v8Backend, quickjsBackend, wasmBackend, ...(options.backends ?? [])])
+    // QuickJS runs its guest on the calling thread, so in this process each of its sandboxes gets a thread
+    // of its own: no guest holds the kernel's thread, even in a builtin QuickJS cannot interrupt.
+    for (const backend of [v8Backend, threadBackend("quickjs"), wasmBackend, ...(options.backends ?? [])])
       this.backends.set(backend.name, backend);
     this.agents = new Agents({
       kernel: this.kernel,
@@ -329,11 +353,19 @@ export class Runtime {
   }
 
   private parseGrants(grants: Record<string, GrantInput>, owner: string, identity: string): GrantRequest[] {
-    return Object.entries(grants).map(([name, spec]) => {
+    return Object.entries(grants).map(([name, input]) => {
+      const spec = typeof input === "string" ? input : input?.spec;
       if (typeof spec !== "string")
         throw new WardenError("USAGE", `grant "${name}" must be a spec string such as "fs:read:./data"`);
-      const { kind, grant } = this.kernel.parseSpec(spec, { cwd: this.cwd, owner, identity });
-      return { name, kind, grant };
+      const parsed = this.kernel.parseSpec(spec, { cwd: this.cwd, owner, identity });
+      const headers = typeof input === "string" ? undefined : input.headers;
+      if (headers === undefined || Object.keys(headers).length === 0) return { name, ...parsed };
+      if (!parsed.kind.withHeaders)
+        throw new WardenError(
+          "USAGE",
+          `grant "${name}" is ${parsed.kind.kind}; only net grants take headers`,
+        );
+      return { name, kind: parsed.kind, grant: parsed.kind.withHeaders(parsed.grant, headers) };
     });
   }
 }

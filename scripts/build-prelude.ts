@@ -33,6 +33,24 @@ function stale(): boolean {
 
 if (!process.argv.includes("--if-stale") || stale()) {
   mkdirSync(dirname(out), { recursive: true });
+  // URL and URLSearchParams, built apart and carried as text: the prelude compiles them on first use
+  // (sdk/guest/globals/url.ts).
+  const url = await build({
+    entryPoints: [join(root, "sdk", "guest", "globals", "url-impl.ts")],
+    bundle: true,
+    format: "iife",
+    globalName: "__wardenUrl",
+    platform: "neutral",
+    // whatwg-url is CommonJS with a "main" field only.
+    mainFields: ["module", "main"],
+    // whatwg-url's domain-to-ASCII step, without tr46's 210 KiB Unicode table (sdk/guest/globals/idna.ts).
+    alias: { tr46: join(root, "sdk", "guest", "globals", "idna.ts") },
+    target: "es2023",
+    minify: true,
+    legalComments: "none",
+    write: false,
+    logLevel: "warning",
+  });
   await build({
     entryPoints: [join(root, "sdk", "guest", "prelude.ts")],
     bundle: true,
@@ -41,6 +59,7 @@ if (!process.argv.includes("--if-stale") || stale()) {
     target: "es2023",
     minify: true,
     legalComments: "none",
+    define: { __WARDEN_URL_SOURCE__: JSON.stringify(url.outputFiles[0]!.text) },
     outfile: out,
     logLevel: "warning",
   });

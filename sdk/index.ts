@@ -18,6 +18,11 @@ export type {
   FsHandle,
   KvHandle,
   LogHandle,
+  ModelCompletion,
+  ModelHandle,
+  ModelMessage,
+  ModelRequest,
+  ModelToolCall,
   NetHandle,
   ToolHandle,
 } from "./types.ts";

@@ -28,7 +28,7 @@ export default defineTool({
       case "host-globals":
         return {
           got:
-            ["process", "require", "fetch", "setTimeout"].filter((n) => g[n] !== undefined).join(",") ||
+            ["process", "require", "fetch", "Buffer"].filter((n) => g[n] !== undefined).join(",") ||
             "nothing",
         };
       case "constructor-escape": {

@@ -1,8 +1,12 @@
 // Redaction of audit text: whatever a summary or reason says, no URL credentials, query or token survives.
 
 // Any scheme://… run of non-space text, up to a comma that starts the next URL (grant specs list origins
-// that way); the URL parser decides what of it is safe to keep.
-const URL_TEXT = /\b[a-z][a-z0-9+.-]*:\/\/(?:(?!,[a-z][a-z0-9+.-]*:\/\/)[^\s"'<>`])+/gi;
+// that way); the URL parser decides what of it is safe to keep. The text comes from guests, so the match
+// must be linear: a scheme is at most 32 characters (an unbounded one rescanned a long run such as
+// "a.a.a.…" from every word start, quadratic in its length), and it may start anywhere, so a scheme glued to
+// longer text ("xxx…https://") still starts a URL at its last 32 characters.
+const SCHEME = "[a-z][a-z0-9+.-]{0,31}:\\/\\/";
+const URL_TEXT = new RegExp(`${SCHEME}(?:(?!,${SCHEME})[^\\s"'<>\`])+`, "gi");
 // Credentials a message might quote outside a URL ("Authorization: Bearer …", "token=…").
 const SECRET_PAIR =
   /\b(authorization|proxy-authorization|cookie|set-cookie|x-api-key|api[-_]?key|token|secret|password|passwd)(\s*[:=]\s*)(?:(?:bearer|basic|token)\s+)?[^\s,;"']+/gi;

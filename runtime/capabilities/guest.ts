@@ -6,6 +6,7 @@ import { conversationGuest } from "./conversation/guest.ts";
 import { fsGuest } from "./fs/guest.ts";
 import { kvGuest } from "./kv/guest.ts";
 import { logGuest } from "./log/guest.ts";
+import { modelGuest } from "./model/guest.ts";
 import { netGuest } from "./net/guest.ts";
 import { toolGuest } from "./tool/guest.ts";
 
@@ -15,6 +16,7 @@ export const GUEST_ADAPTERS = [
   kvGuest,
   clockGuest,
   logGuest,
+  modelGuest,
   conversationGuest,
   toolGuest,
 ] as const;

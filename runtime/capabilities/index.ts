@@ -1,5 +1,7 @@
 // The registry of capability kinds: the one list the runtime, policy, explain, descriptor and wasm code read.
 // Adding a kind: a folder runtime/capabilities/<kind>/ with its kind.ts, a line here, and a line in guest.ts.
+
+import type { SecretStore } from "../secrets.ts";
 import type { AgentSessions } from "./agent-only.ts";
 import { clock } from "./clock/kind.ts";
 import { conversation } from "./conversation/kind.ts";
@@ -9,6 +11,9 @@ import { kv } from "./kv/kind.ts";
 import type { KvStore } from "./kv/store.ts";
 import type { LogSink } from "./log/index.ts";
 import { log } from "./log/kind.ts";
+import type { PriceTable } from "./model/budget.ts";
+import type { Env } from "./model/keys.ts";
+import { model } from "./model/kind.ts";
 import type { LookupFn } from "./net/fetch.ts";
 import { net } from "./net/kind.ts";
 import { tool } from "./tool/kind.ts";
@@ -22,12 +27,18 @@ export interface KindServices {
   kvStore: KvStore;
   /** Where tools' log lines go. */
   log: LogSink;
+  /** The kernel's secrets: net fills bound headers from them, a model grant's `key: { secret }` names one (runtime/secrets.ts); never given to a guest. */
+  secrets?: SecretStore | undefined;
+  /** Model prices, US dollars per million tokens in and out, per model: what cost budgets charge. */
+  modelPrices?: PriceTable | undefined;
+  /** The kernel's environment, where default provider keys are read; default process.env. */
+  env?: Env | undefined;
   /** The sessions agent-only kinds (conversation, tool) reach; none without agents. */
   agents?: AgentSessions | undefined;
 }
 
 /** Every kind, in the order policies, schemas and explanations list them. */
-export const KINDS: readonly Kind<KindServices>[] = [fs, net, kv, clock, log, conversation, tool];
+export const KINDS: readonly Kind<KindServices>[] = [fs, net, kv, clock, log, model, conversation, tool];
 
 /** The kinds a grant spec or a policy may name: all but the agent-only ones. */
 export const GRANTABLE_KINDS: readonly Kind<KindServices>[] = KINDS.filter((kind) => !kind.agentOnly);

@@ -20,7 +20,19 @@ export interface OpContext {
    * budget for data in flight; throws LIMIT_EXCEEDED past it. Released when the call ends.
    */
   reserve?: (bytes: number) => void;
+  /** Names the tool call in progress (one per run of the sandbox); a model's scripted session is keyed by it. */
+  run?: string;
+  /** The client session the call is for, when the host knows one. */
+  session?: string;
+  /**
+   * Adds fields to this call's audit record that are known only once it has run (a model call's tokens and
+   * cost). Written when the call ends, in a "result" record (or the error record). Never content or secrets.
+   */
+  report?: (detail: AuditDetail) => void;
 }
+
+/** Facts about a finished call for the audit log: counts, names, durations. */
+export type AuditDetail = Readonly<Record<string, string | number>>;
 
 /** One operation on a handle. Its arguments come from an untrusted guest and are parsed by `args` first. */
 export interface Operation<Scope, Resource, Args = unknown> {
@@ -62,6 +74,11 @@ export interface KindEnv {
    * private state (kv) key that state by. Never taken from the guest, which can call itself anything.
    */
   identity?: string;
+  /**
+   * The secret names defined where the grant is written (a policy's `secrets:`), so a kind whose grants name
+   * secrets can point at an undefined one there. Undefined when not known (the runtime's store checks at load).
+   */
+  secrets?: readonly string[];
 }
 
 export interface CapabilityKind<Scope = unknown, Resource = unknown> {
@@ -76,6 +93,14 @@ export interface CapabilityKind<Scope = unknown, Resource = unknown> {
    * Throws WardenError("USAGE") with a message that shows a valid spec.
    */
   parseSpec(body: string, env: KindEnv): Grant<Scope>;
+  /**
+   * Kinds that send requests (net): returns the grant with `headers` the kernel adds to its requests, whose
+   * values may name secrets (`Bearer ${secret:github}`); the values are resolved kernel-side, per request.
+   * Throws USAGE for a header it would not send. A kind without it takes no headers.
+   */
+  withHeaders?(grant: Grant<Scope>, headers: Readonly<Record<string, string>>): Grant<Scope>;
+  /** The headers a grant binds, as `withHeaders` took them: templates (`${secret:NAME}`), never values. */
+  headersOf?(grant: Grant<Scope>): Readonly<Record<string, string>> | undefined;
   /** The spec, in CLI syntax, of a grant: used in denial messages to name the grant that would allow a call. */
   formatSpec(grant: Grant<Scope>): string;
   /**

@@ -3,11 +3,12 @@
 import { existsSync } from "node:fs";
 import { WardenError } from "../errors.ts";
 import type { Backend } from "../isolates/types.ts";
+import { ownModule } from "../own-files.ts";
 import { ENGINE_NAME } from "./protocol.ts";
 
 function engineModule(name: string): URL | undefined {
   if (!ENGINE_NAME.test(name)) return undefined;
-  const url = new URL(`../isolates/${name}/index.ts`, import.meta.url);
+  const url = ownModule(import.meta.url, `../isolates/${name}/index.ts`);
   return existsSync(url) ? url : undefined;
 }
 

@@ -31,6 +31,10 @@ component (.wasm) that exports warden:tool/tool (see tools-wasm/wit/warden.wit).
 
 Options:
   --grant NAME=SPEC   give the tool's capability NAME a handle; repeat for each capability
+  --secret NAME=SRC   define a secret the kernel holds: NAME=env:VAR (its environment) or NAME=file:PATH
+  --header GRANT=H    a header the kernel adds to every request of net grant GRANT, e.g.
+                      'api=Authorization: Bearer \${secret:github}'; the tool never sees its value, and may
+                      not set that header itself
   --input JSON        the tool's input (default {}); "-" reads it from stdin
   --timeout-ms N      wall-time limit per call (default 10000)
   --cpu-ms N          CPU-time limit per call (default 2000)
@@ -43,11 +47,14 @@ Options:
   --state DIR         where kv data and the audit log are kept (default .warden)
 
 Grant SPECs:
-  fs:RIGHTS:DIR       a directory; RIGHTS from read,write,create,delete,list   e.g. fs:read,list:./docs
+  fs:RIGHTS:PATH      a directory, or one file the tool names by its name; RIGHTS from
+                      read,write,create,delete,list   e.g. fs:read,list:./docs or fs:read:./config.json
   net:METHODS:ORIGINS origins (comma-separated); METHODS e.g. GET,POST         e.g. net:GET:https://api.example.com
   kv[:RIGHTS]         the tool's private key-value store; RIGHTS from read,write,delete,list
   clock[:read[:RES]]  the time, rounded to RES (1ms, 100ms or 1s; default 100ms); rights read,sleep
   log[:write]         log lines to stderr
+  model:PROVIDER:MODEL a model (openai, anthropic) or model:scripted:FILE; options ;maxTokens=N;totalCost=D...
+                      e.g. model:openai:gpt-4o-mini;maxTokens=512 (README, Models)
 
 Example:
   warden tool run examples/tools/read-file.ts --grant files=fs:read:examples/data --input '{"path":"hello.txt"}'

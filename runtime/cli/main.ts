@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 // The warden command: dispatches subcommands and turns every failure into one JSON error line and an exit code.
 import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { WardenError } from "../errors.ts";
 import { stderrReporter } from "../internal.ts";
+import { PACKAGE_ROOT } from "../own-files.ts";
 import { COMMANDS } from "./commands.ts";
 import { mainHelp } from "./help.ts";
 
@@ -17,6 +19,9 @@ process.stdout.on("error", (error: NodeJS.ErrnoException) => {
   if (error.code !== "EPIPE") throw error;
 });
 
+// `npm run warden -- …` runs in the repository's root; relative paths mean what they meant where it was typed.
+if (process.env.npm_lifecycle_event === "warden" && process.env.INIT_CWD) process.chdir(process.env.INIT_CWD);
+
 const io = {
   stdout: (text: string) => void process.stdout.write(text),
   stderr: (text: string) => void process.stderr.write(text),
@@ -26,7 +31,7 @@ async function main(argv: string[]): Promise<void> {
   const wantsHelp = argv.includes("--help") || argv.includes("-h");
   const words = argv.filter((a) => !a.startsWith("-"));
   if (argv[0] === "--version") {
-    const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
+    const pkg = JSON.parse(readFileSync(join(PACKAGE_ROOT, "package.json"), "utf8")) as {
       version: string;
     };
     io.stdout(`${pkg.version}\n`);

@@ -1,7 +1,7 @@
 // `warden policy check` and `warden policy explain`: is a policy valid, and what it lets each tool do, in words.
 import { parseArgs } from "node:util";
 import { WardenError } from "../errors.ts";
-import { loadPolicy } from "../policy/compile.ts";
+import { loadPolicy, secretsUsed } from "../policy/compile.ts";
 import { checkDefinitions } from "../policy/definitions.ts";
 import { explainPolicy } from "../policy/explain.ts";
 import { policyEnv } from "../policy/run.ts";
@@ -75,6 +75,12 @@ export async function policyCheck(argv: string[], io: CliIo): Promise<void> {
       io.stdout(
         `${file}: valid; ${names.length} tool${names.length === 1 ? "" : "s"}${names.length ? ` (${names.join(", ")})` : ""}${serving}\n`,
       );
+      // Names only: which tool's requests carry which credential, never a value or where it is kept.
+      for (const tool of policy.tools.values()) {
+        const used = secretsUsed(tool);
+        if (used.length > 0)
+          io.stdout(`  ${tool.name} uses the secret${used.length > 1 ? "s" : ""} ${used.join(", ")}\n`);
+      }
     } catch (error) {
       if (error instanceof WardenError && error.code === "POLICY_INVALID") io.stdout(`${error.message}\n`);
       throw error;

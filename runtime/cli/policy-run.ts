@@ -6,7 +6,16 @@ import { createRuntime } from "../runtime.ts";
 import type { CliIo } from "./commands.ts";
 
 /** Flags that would change what the policy grants; under a policy, the policy alone decides. */
-const POLICY_OWNS = ["--grant", "--timeout-ms", "--cpu-ms", "--memory-mb", "--output-kb", "--backend"];
+const POLICY_OWNS = [
+  "--grant",
+  "--secret",
+  "--header",
+  "--timeout-ms",
+  "--cpu-ms",
+  "--memory-mb",
+  "--output-kb",
+  "--backend",
+];
 
 export async function toolRunUnderPolicy(
   argv: readonly string[],
@@ -42,8 +51,8 @@ Under a policy:
   warden tool run NAME --policy FILE [--input JSON] [--state DIR]
 
   Runs the tool the policy names NAME with exactly the grants, limits and backend the policy gives it
-  (--grant, limit flags and --backend are refused). A tool the policy does not name does not run; a pinned
+  (--grant, --secret, --header, limit flags and --backend are refused). A tool the policy does not name does not run; a pinned
   tool whose definition or code changed is refused (TOOL_CHANGED). The policy load is audited.
 
-  warden tool run docs --policy policies/examples/docs/policy.yaml --input '{"path":"guide.md"}'
+  warden tool run read-file --policy policies/examples/docs/policy.yaml --input '{"path":"ARCHITECTURE.md"}'
 `;

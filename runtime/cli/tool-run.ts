@@ -5,7 +5,8 @@ import { parseArgs } from "node:util";
 import { ISOLATIONS, type Isolation } from "../cells/index.ts";
 import { WardenError } from "../errors.ts";
 import type { Limits } from "../isolates/types.ts";
-import { createRuntime } from "../runtime.ts";
+import { createRuntime, type GrantInput } from "../runtime.ts";
+import { parseSecretFlag, type SecretSource } from "../secrets.ts";
 import type { CliIo } from "./commands.ts";
 import { toolRunUnderPolicy } from "./policy-run.ts";
 
@@ -23,6 +24,8 @@ export async function toolRun(argv: string[], io: CliIo): Promise<void> {
     strict: true,
     options: {
       grant: { type: "string", multiple: true, default: [] },
+      secret: { type: "string", multiple: true, default: [] },
+      header: { type: "string", multiple: true, default: [] },
       input: { type: "string" },
       "timeout-ms": { type: "string" },
       "cpu-ms": { type: "string" },
@@ -49,6 +52,13 @@ export async function toolRun(argv: string[], io: CliIo): Promise<void> {
     if (Object.hasOwn(grants, name)) throw new WardenError("USAGE", `--grant ${name} is given twice`);
     grants[name] = g.slice(eq + 1);
   }
+  const secrets: Record<string, SecretSource> = {};
+  for (const s of values.secret) {
+    const { name, source } = parseSecretFlag(s);
+    if (Object.hasOwn(secrets, name)) throw new WardenError("USAGE", `--secret ${name} is given twice`);
+    secrets[name] = source;
+  }
+  const headers = parseHeaderFlags(values.header, grants);
   const limits: Partial<Limits> = {};
   for (const [flag, key] of Object.entries(LIMIT_FLAGS)) {
     const raw = values[flag as keyof typeof values];
@@ -73,14 +83,45 @@ export async function toolRun(argv: string[], io: CliIo): Promise<void> {
     stateDir: resolve(values.state),
     isolation: isolation as Isolation,
     cells: { spares: 0 },
+    secrets,
   });
   try {
-    const tool = await runtime.loadTool(positionals[0]!, { grants, limits, backend: values.backend });
+    const withHeaders: Record<string, GrantInput> = { ...grants };
+    for (const [name, bound] of Object.entries(headers))
+      withHeaders[name] = { spec: grants[name]!, headers: bound };
+    const tool = await runtime.loadTool(positionals[0]!, {
+      grants: withHeaders,
+      limits,
+      backend: values.backend,
+    });
     const output = await tool.call(input);
     io.stdout(`${JSON.stringify(output, null, 2)}\n`);
   } finally {
     await runtime.close();
   }
+}
+
+/** `--header GRANT=Name: value` (curl's form, after the grant's name), by grant. */
+function parseHeaderFlags(flags: readonly string[], grants: Record<string, string>) {
+  const out: Record<string, Record<string, string>> = {};
+  for (const flag of flags) {
+    const match = /^([^=]+)=([^:]+):[ \t]*(.*)$/s.exec(flag);
+    if (!match) {
+      throw new WardenError(
+        "USAGE",
+        `--header takes GRANT=Name: value (e.g. 'api=Authorization: Bearer \${secret:github}'), got "${flag}"`,
+      );
+    }
+    const [, grant, name, value] = match;
+    if (!Object.hasOwn(grants, grant!)) {
+      throw new WardenError("USAGE", `--header names grant "${grant}", but no --grant ${grant}=... is given`);
+    }
+    out[grant!] ??= {};
+    if (Object.hasOwn(out[grant!]!, name!))
+      throw new WardenError("USAGE", `--header ${grant}=${name} is given twice`);
+    out[grant!]![name!] = value!;
+  }
+  return out;
 }
 
 function parseInput(raw: string | undefined): unknown {

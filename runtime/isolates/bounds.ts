@@ -1,4 +1,5 @@
 // Bounds every backend applies to what a guest sends the host: one place, so backends cannot drift apart.
+import { randomBytes } from "node:crypto";
 import type { HostCall } from "./types.ts";
 
 /** Largest request a guest may send in one handle call; bigger ones are refused before decoding. */
@@ -9,6 +10,36 @@ export const MAX_REQUEST_CHARS = 16 << 20;
  * guest subverted it to flood the host's queue: the sandbox is killed.
  */
 export const MAX_OUTSTANDING = 256;
+
+/**
+ * JSON values one handle call's arguments may hold. Decoding and parsing them run on the kernel's thread at a
+ * few microseconds a value (tens where each is a problem zod reports), so 16 MiB of `[0,0,…]` would hold it
+ * for many seconds; this many keeps the worst case (20,000 bad header names) to about half a second on a
+ * busy machine.
+ */
+export const MAX_REQUEST_VALUES = 20_000;
+
+/**
+ * Whether the JSON text `json` holds at most `max` values (containers, entries and elements; counted by the
+ * commas and brackets outside strings, so an upper bound). Linear, and stops at the bound.
+ */
+export function withinValues(json: string, max: number = MAX_REQUEST_VALUES): boolean {
+  let values = 1;
+  for (let i = 0; i < json.length; i++) {
+    const c = json.charCodeAt(i);
+    if (c === 0x22) {
+      // Skip the string: to the next quote that no backslash escapes.
+      for (i++; i < json.length; i++) {
+        const s = json.charCodeAt(i);
+        if (s === 0x5c) i++;
+        else if (s === 0x22) break;
+      }
+    } else if (c === 0x2c || c === 0x5b || c === 0x7b) {
+      if (++values > max) return false;
+    }
+  }
+  return true;
+}
 
 /** Largest tool module accepted; it is compiled on the host's thread. */
 export const MAX_SOURCE_CHARS = 16 << 20;
@@ -34,7 +65,22 @@ export function forwardRequest(
   ) {
     return Promise.resolve(MALFORMED);
   }
+  // A timer's turn (sdk/guest/globals/timers.ts): answered here, never by the kernel. The reply reaches
+  // the guest as a new task, after its microtasks; it carries nothing, and the backend's bound on
+  // unanswered requests holds for these too. Answered from setImmediate, not a resolved promise: a guest
+  // whose timers chain forever must still leave the host's event loop its other tasks (a backend that
+  // runs the guest on the host's thread would otherwise never leave the microtask queue).
+  if (op === YIELD_OP) return new Promise((resolve) => setImmediate(resolve, YIELDED));
   return hostCall(fd, op, argsJson);
+}
+
+/** The op the guest runtime sends for a turn (sdk/guest/channel.ts). */
+export const YIELD_OP = "$yield";
+const YIELDED = JSON.stringify({ ok: true, value: null });
+
+/** 32 bytes from the host's CSPRNG, as hex: a new sandbox's random seed (sdk/guest/globals/random.ts). */
+export function sandboxSeed(): string {
+  return randomBytes(32).toString("hex");
 }
 
 const MALFORMED = JSON.stringify({

@@ -1,13 +1,15 @@
 // Loads dist/prelude.js, the guest runtime every backend starts its sandboxes from.
 import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { WardenError } from "../errors.ts";
+import { PACKAGE_ROOT } from "../own-files.ts";
 
 let cached: string | undefined;
 
 export function preludeSource(): string {
   if (cached === undefined) {
     try {
-      cached = readFileSync(new URL("../../dist/prelude.js", import.meta.url), "utf8");
+      cached = readFileSync(join(PACKAGE_ROOT, "dist", "prelude.js"), "utf8");
     } catch {
       throw new WardenError(
         "INTERNAL",

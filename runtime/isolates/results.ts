@@ -1,6 +1,7 @@
 // Turning what comes back from a sandbox into output or a WardenError: the result envelope and limit errors.
 import { WardenError } from "../errors.ts";
 import { jsonTextTooDeep, MAX_JSON_DEPTH } from "../protocol/depth.ts";
+import { clip, firstLine, TEXT_BOUNDS } from "../text-bounds.ts";
 import type { Limits } from "./types.ts";
 
 /** Parses the guest's result envelope (untrusted) into the output JSON, or throws the error it reports. */
@@ -56,12 +57,15 @@ function outputTooLarge(chars: number, limits: Limits): WardenError {
   );
 }
 
-/** An error as the guest reported it: not yet trusted. */
+/**
+ * An error as the guest reported it: not yet trusted, and bounded here, on the host: the guest runtime cuts
+ * long messages too, but with the guest's own String.prototype, which a tool can replace.
+ */
 export class GuestReportedError extends Error {
   readonly code: string;
   constructor(code: string, message: string) {
-    super(message);
-    this.code = code;
+    super(clip(message, TEXT_BOUNDS.message));
+    this.code = clip(code, TEXT_BOUNDS.code);
   }
 }
 
@@ -101,8 +105,5 @@ export function phaseError(
   if (error instanceof WardenError || error instanceof GuestReportedError) return error;
   if (killed !== undefined) return limitError(killed, phase, limits);
   const message = error instanceof Error ? error.message : String(error);
-  return new WardenError(
-    phase === "load" ? "LOAD_ERROR" : "TOOL_ERROR",
-    message.split("\n")[0]!.slice(0, 2000),
-  );
+  return new WardenError(phase === "load" ? "LOAD_ERROR" : "TOOL_ERROR", firstLine(message, 2000));
 }

@@ -5,6 +5,7 @@ import { dirname, resolve } from "node:path";
 import { kindNamed } from "../capabilities/index.ts";
 import type { CapabilityKind, Grant, KindEnv } from "../capabilities/types.ts";
 import { DEFAULT_LIMITS, type Limits } from "../isolates/types.ts";
+import { type SecretSource, secretRefs } from "../secrets.ts";
 import { readDocument } from "./document.ts";
 import { invalid, type Locator, type Problem } from "./problems.ts";
 import {
@@ -28,6 +29,8 @@ export interface CompiledGrant {
   grant: Grant<unknown>;
   /** The grant in CLI spec syntax (absolute paths): what the runtime is given, and parses again. */
   spec: string;
+  /** Headers the kernel adds (a kind's `headersOf`), `${secret:NAME}` templates: given to the runtime beside `spec`. */
+  headers?: Record<string, string>;
 }
 
 export interface CompiledTool {
@@ -58,6 +61,8 @@ export interface CompiledPolicy {
   /** sha256 of the file's bytes: which policy a run was under, for the audit log. */
   sha256: string;
   tools: Map<string, CompiledTool>;
+  /** Secrets by name, file paths made absolute: the runtime's store takes them when the policy is loaded. */
+  secrets: Record<string, SecretSource>;
 }
 
 /** Loads, checks and compiles a policy; throws POLICY_INVALID listing every problem. */
@@ -66,9 +71,13 @@ export function loadPolicy(file: string, env: PolicyEnv, cwd = process.cwd()): C
   const read = readDocument(full, file, policySchema);
   const problems = [...read.problems];
   const tools = new Map<string, CompiledTool>();
+  const secrets: Record<string, SecretSource> = {};
+  for (const [name, source] of Object.entries(read.data?.secrets ?? {})) {
+    secrets[name] = "env" in source ? { env: source.env } : { file: resolve(dirname(full), source.file) };
+  }
   if (read.data) {
     for (const [name, entry] of Object.entries(read.data.tools)) {
-      const tool = compileTool(name, entry, dirname(full), env, read.locator, problems);
+      const tool = compileTool(name, entry, dirname(full), Object.keys(secrets), env, read.locator, problems);
       if (tool) tools.set(name, tool);
     }
   } else {
@@ -84,7 +93,15 @@ export function loadPolicy(file: string, env: PolicyEnv, cwd = process.cwd()): C
         : [program.startsWith(".") ? resolve(dirname(full), program) : program, ...args];
     servers.set(name, { name, command, url: server.url, tools: [...server.tools] });
   }
-  return { file, sha256: createHash("sha256").update(read.text).digest("hex"), tools, servers };
+  return { file, sha256: createHash("sha256").update(read.text).digest("hex"), tools, servers, secrets };
+}
+
+/** The secret names a compiled tool's grants use, sorted: names only, never where or what they are. */
+export function secretsUsed(tool: CompiledTool): string[] {
+  const names = new Set<string>();
+  for (const g of tool.grants)
+    for (const t of Object.values(g.headers ?? {})) for (const r of secretRefs(t)) names.add(r);
+  return [...names].sort();
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -97,10 +114,12 @@ function isRecord(value: unknown): value is Record<string, unknown> {
  */
 function checkValidParts(raw: unknown, dir: string, env: PolicyEnv, at: Locator, problems: Problem[]): void {
   if (!isRecord(raw) || !isRecord(raw.tools)) return;
+  // The names secrets: defines, even if a source is malformed (that is its own problem, reported already).
+  const secrets = isRecord(raw.secrets) ? Object.keys(raw.secrets) : [];
   for (const [name, entry] of Object.entries(raw.tools)) {
     const tool = toolSchema.safeParse(entry);
     if (tool.success) {
-      compileTool(name, tool.data, dir, env, at, problems);
+      compileTool(name, tool.data, dir, secrets, env, at, problems);
       continue;
     }
     if (!isRecord(entry)) continue;
@@ -112,7 +131,7 @@ function checkValidParts(raw: unknown, dir: string, env: PolicyEnv, at: Locator,
     for (const [handle, rawGrant] of Object.entries(entry.grants)) {
       const grant = grantSchema.safeParse(rawGrant);
       if (!grant.success) continue;
-      const kindEnv: KindEnv = { cwd: dir, owner: name, identity };
+      const kindEnv: KindEnv = { cwd: dir, owner: name, identity, secrets };
       compileGrant(grant.data, kindEnv, env, at, ["tools", name, "grants", handle], problems);
     }
   }
@@ -143,6 +162,7 @@ function compileTool(
   name: string,
   entry: ToolEntry,
   dir: string,
+  secrets: readonly string[],
   env: PolicyEnv,
   at: Locator,
   problems: Problem[],
@@ -156,7 +176,7 @@ function compileTool(
   }
   const grants: CompiledGrant[] = [];
   for (const [handle, grantEntry] of Object.entries(entry.grants)) {
-    const kindEnv: KindEnv = { cwd: dir, owner: name, identity };
+    const kindEnv: KindEnv = { cwd: dir, owner: name, identity, secrets };
     const compiled = compileGrant(grantEntry, kindEnv, env, at, [...base, "grants", handle], problems);
     if (compiled) grants.push({ handle, ...compiled });
   }
@@ -199,5 +219,9 @@ function compileGrant(
     problems.push(at.problem([...path, name, ...field], message)),
   );
   if (!grant || problems.length > before) return undefined;
-  return { kind, grant, spec: kind.formatSpec(grant) };
+  // Bound headers (net) are not part of the spec text: the runtime is given them beside it.
+  const headers = kind.headersOf?.(grant);
+  if (headers === undefined || Object.keys(headers).length === 0)
+    return { kind, grant, spec: kind.formatSpec(grant) };
+  return { kind, grant, spec: kind.formatSpec(grant), headers: { ...headers } };
 }

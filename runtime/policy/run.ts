@@ -14,6 +14,8 @@ export function policyEnv(runtime: Runtime): PolicyEnv {
 /** Loads and compiles a policy against a runtime's kinds; records the load in the audit log. */
 export function loadPolicyFor(runtime: Runtime, file: string, cwd = process.cwd()): CompiledPolicy {
   const policy = loadPolicy(file, policyEnv(runtime), cwd);
+  // The policy's secrets join the runtime's store: names and sources only; values are read when used.
+  for (const [name, source] of Object.entries(policy.secrets)) runtime.secrets.define(name, source);
   runtime.kernel.audit.record({
     event: "policy",
     tool: "*",
@@ -84,7 +86,9 @@ export async function loadToolUnderPolicy(
       `${policy.file} does not name a tool "${name}", so it does not run under it; ${names.length ? `it names: ${names.join(", ")}` : "it names no tools"}`,
     );
   }
-  const grants = Object.fromEntries(entry.grants.map((g) => [g.handle, g.spec]));
+  const grants = Object.fromEntries(
+    entry.grants.map((g) => [g.handle, g.headers ? { spec: g.spec, headers: g.headers } : g.spec]),
+  );
   return runtime.loadTool(entry.source, {
     grants,
     limits: entry.limits,

@@ -1,6 +1,7 @@
 // The policy file's schema: every field Warden enforces, nothing it would not (unknown fields are errors).
 import { z } from "zod";
 import { GRANTABLE_KINDS } from "../capabilities/index.ts";
+import { SECRET_NAME } from "../secrets.ts";
 import { strict } from "./fields.ts";
 
 /** The policy format this build reads. A file says which one it is written in, so a future format is refused, not misread. */
@@ -104,6 +105,15 @@ export const serverSchema = strict(
   error: "an MCP server has exactly one of command or url",
 });
 
+/** A credential the kernel holds: from its environment or a file (relative to the policy file). */
+export const secretSchema = z.union(
+  [
+    strict({ env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "an environment variable name") }, "a secret"),
+    strict({ file: z.string().min(1).describe("Relative to the policy file.") }, "a secret"),
+  ],
+  { error: () => "a secret is { env: VARIABLE } or { file: ./path }" },
+);
+
 export const policySchema = strict(
   {
     $schema: z.string().optional().describe("Where editors find this schema."),
@@ -128,8 +138,17 @@ export const policySchema = strict(
       )
       .optional()
       .describe("External MCP servers whose approved tools `warden mcp serve` offers as <server>__<tool>."),
+    secrets: z
+      .record(
+        z.string().regex(SECRET_NAME, "a secret name is a letter, then letters, digits, - or _"),
+        secretSchema,
+      )
+      .optional()
+      .describe(
+        `Credentials the kernel holds, by name, for net grants' headers (\${secret:NAME}); never shown to a tool, logged or audited.`,
+      ),
   },
-  "a policy (a policy has version, tools and optionally servers)",
+  "a policy (a policy has version, tools and optionally servers and secrets)",
 ).meta({
   title: "Warden capability policy",
   description: "Deny by default: a tool gets only the handles listed.",

@@ -3,8 +3,11 @@
 import { z } from "zod";
 import { utf8Decode, utf8Encode } from "../../runtime/protocol/utf8.ts";
 import { type AgentDefinition, agentTool } from "./agent.ts";
-import { connect, reply } from "./channel.ts";
+import { connect, reply, resetChannel } from "./channel.ts";
 import { WardenError } from "./errors.ts";
+import { installClock, startClock } from "./globals/clock.ts";
+import { endPhase, installGlobals, startPhase, startSandbox } from "./globals/index.ts";
+import { installUrl } from "./globals/url.ts";
 import { type HandleInfo, makeHandle } from "./handles.ts";
 
 interface ToolDefinition {
@@ -51,12 +54,27 @@ function defineAgent(definition: AgentDefinition) {
 }
 
 let tool: ToolDefinition | undefined;
+let markRegistered: () => void = () => undefined;
+const registration = new Promise<void>((resolve) => {
+  markRegistered = resolve;
+});
+
+/**
+ * Settles once the tool module has registered its tool. V8's module evaluation (isolated-vm) returns
+ * before a top-level await that waits on the host (a timer's turn) is over, so its backend waits on this.
+ */
+function registered(): Promise<void> {
+  return registration;
+}
 
 function register(candidate: unknown): void {
   if (candidate === null || typeof candidate !== "object" || !(BRAND in candidate)) {
     throw new TypeError("the tool module's default export must be defineTool({ … })");
   }
   tool = candidate as unknown as ToolDefinition;
+  // The module has finished running: timers it left pending never run (the same moment on every backend).
+  endPhase();
+  markRegistered();
 }
 
 function toJsonSchema(schema: z.ZodType, io: "input" | "output"): unknown {
@@ -89,22 +107,28 @@ function failure(code: string, message: string): string {
   return JSON.stringify({ ok: false, error: { code, message: message.slice(0, MAX_MESSAGE) } });
 }
 
-async function run(inputJson: string, handlesJson: string): Promise<string> {
+/** `nowMs` is the host's clock at the start of the call: the time the guest sees throughout it (globals/clock.ts). */
+async function run(inputJson: string, handlesJson: string, nowMs: number): Promise<string> {
   if (!tool) return failure("LOAD_ERROR", "no tool registered");
+  const handles = JSON.parse(handlesJson) as Record<string, HandleInfo>;
+  resetChannel();
+  startPhase(nowMs, handles);
   const parsed = tool.input.safeParse(JSON.parse(inputJson));
   if (!parsed.success) return failure("INVALID_INPUT", z.prettifyError(parsed.error));
   const caps: Record<string, unknown> = {};
-  for (const [name, info] of Object.entries(JSON.parse(handlesJson) as Record<string, HandleInfo>)) {
+  for (const [name, info] of Object.entries(handles)) {
     caps[name] = makeHandle(info);
   }
   let result: unknown;
   try {
     result = await tool.run(parsed.data, Object.freeze(caps));
   } catch (error) {
+    endPhase();
     if (error instanceof WardenError) return failure(error.code, error.message);
     const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
     return failure("TOOL_ERROR", message);
   }
+  endPhase();
   const checked = tool.output.safeParse(result);
   if (!checked.success) return failure("INVALID_OUTPUT", z.prettifyError(checked.error));
   const json = JSON.stringify(checked.data);
@@ -144,7 +168,7 @@ class TextDecoderShim {
 
 /**
  * Runs once in every new context, before any tool code. V8 installs some builtins afresh per context, so
- * this cannot live in the snapshot.
+ * this cannot live in the snapshot. It also installs the web-platform globals (globals/index.ts).
  *
  * Memory that V8 allocates outside the JS heap does not count against the isolate's memory limit:
  * WebAssembly memories (and a module's own `memory.grow`) and resizable or growable buffers reached
@@ -160,14 +184,32 @@ function setupContext(): void {
   if (typeof SharedArrayBuffer === "function") {
     delete (SharedArrayBuffer.prototype as unknown as Record<string, unknown>).grow;
   }
+  installGlobals(global);
 }
+
+// In the snapshot (V8) and the image (QuickJS), so every context has them: the output checker's contexts,
+// which never run setupContext, check z.url() with URL.
+installUrl(globalThis as unknown as Record<string, unknown>);
 
 const sdk = Object.freeze({ defineTool, defineAgent, z, WardenError });
 Object.defineProperties(globalThis, {
   TextEncoder: { value: TextEncoderShim, writable: true, configurable: true },
   TextDecoder: { value: TextDecoderShim, writable: true, configurable: true },
   __warden: {
-    value: Object.freeze({ sdk, register, describe, run, reply, connect, checkOutput, setupContext }),
+    value: Object.freeze({
+      sdk,
+      register,
+      registered,
+      describe,
+      run,
+      reply,
+      connect,
+      checkOutput,
+      setupContext,
+      start: startSandbox,
+      // The wasm backend's runner takes only the clock: its context runs component glue, not tool code.
+      clock: Object.freeze({ install: installClock, start: startClock }),
+    }),
     writable: false,
     configurable: false,
   },

@@ -105,9 +105,10 @@ describe("grant specs", () => {
     ["no rights part", "./root", "names no rights"],
     ["empty rights", ":./root", "names no rights"],
     ["unknown right", "read,exec:./root", '"exec"'],
-    ["no path", "read:", "names no directory"],
+    ["no path", "read:", "names no path"],
+    ["rights and no path at all", "read,list", "names no path"],
     ["missing directory", "read:./nope", '"./nope"'],
-    ["a file, not a directory", "read:./root/notes/a.txt", '"./root/notes/a.txt"'],
+    ["a file granted with list", "read,list:./root/notes/a.txt", "lists a directory"],
   ])("%s is a USAGE error showing a valid spec", (_name, body, mentions) => {
     let error: unknown;
     try {
@@ -121,6 +122,72 @@ describe("grant specs", () => {
     expect(warden.message).toContain(mentions);
     expect(warden.message).toContain("fs:read,list:./data");
     expect(warden.message).toContain("read, write, create, delete, list");
+  });
+});
+
+describe("one-file grants", () => {
+  const file = () => join(root, "notes", "a.txt");
+
+  test("a spec naming a file grants that one file, by its name", async () => {
+    const grant = fsKind.parseSpec("read,write:./root/notes/a.txt", { cwd: tmp });
+    expect(grant).toEqual({ rights: ["read", "write"], scope: { root: join(root, "notes"), file: "a.txt" } });
+    expect(fsKind.formatSpec(grant)).toBe(`fs:read,write:${file()}`);
+    expect(fsKind.describe(grant)).toBe(`read and write the one file ${file()}`);
+    const handle = await openHandle("read,write", file());
+    expect(await call(handle, "readText", { path: "a.txt" })).toBe("hello");
+    expect(await call(handle, "readText", { path: "./a.txt" })).toBe("hello");
+    await call(handle, "writeText", { path: "a.txt", text: "changed" });
+    expect(await readFile(file(), "utf8")).toBe("changed");
+    expect(await call(handle, "stat", { path: "a.txt" })).toMatchObject({ type: "file", size: 7 });
+  });
+
+  test.each([
+    ["readText", { path: "x/../b.txt" }],
+    ["readText", { path: "b.txt" }],
+    ["readText", { path: "" }],
+    ["stat", { path: "." }],
+    ["list", {}],
+    ["writeText", { path: "new.txt", text: "x" }],
+    ["mkdir", { path: "d" }],
+    ["remove", { path: "other" }],
+    ["rename", { from: "a.txt", to: "b.txt" }],
+    ["rename", { from: "b.txt", to: "a.txt" }],
+  ])("%s %j is denied: only the one file is reachable", async (op, args) => {
+    await writeFile(join(root, "notes", "b.txt"), SECRET);
+    const handle = await openHandle("read,write,create,delete", file());
+    const operation = fsKind.ops[op]!;
+    const parsed = operation.args.parse(args);
+    // The gate's check and the operation itself both refuse it.
+    expect(operation.check?.(handle, parsed)).toContain('this handle grants one file, "a.txt"');
+    const error = await failure(call(handle, op, args));
+    expect(error.code).toBe("CAPABILITY_DENIED");
+    expect(error.message).toContain('this handle grants one file, "a.txt"');
+    expect(error.message).not.toContain(SECRET);
+    expect(await readFile(join(root, "notes", "b.txt"), "utf8")).toBe(SECRET);
+  });
+
+  test("the file swapped for a symlink is refused, never followed", async () => {
+    const handle = await openHandle("read", file());
+    await rm(file());
+    await symlink(join(outside, "secret.txt"), file());
+    const error = await failure(call(handle, "readText", { path: "a.txt" }));
+    expect(error.code).toBe("CAPABILITY_DENIED");
+    expect(error.message).not.toContain(SECRET);
+  });
+
+  test("the handle stays on the file's directory even when that directory is moved and replaced", async () => {
+    const handle = await openHandle("read", file());
+    await rename(join(root, "notes"), join(root, "notes-moved"));
+    await mkdir(join(root, "notes"));
+    await writeFile(join(root, "notes", "a.txt"), SECRET);
+    expect(await call(handle, "readText", { path: "a.txt" })).toBe("hello");
+  });
+
+  test("a one-file handle narrows its rights, never to a path", async () => {
+    const handle = await openHandle("read", file());
+    const error = await failure(fsKind.narrow(handle, { path: "a.txt" }));
+    expect(error.code).toBe("CAPABILITY_DENIED");
+    expect(error.message).toContain("narrow its rights instead");
   });
 });
 
@@ -326,6 +393,38 @@ describe("the handle is bound to the directory, not its path", () => {
       "CAPABILITY_DENIED",
     );
     expect(await fsKind.narrow(handle, { path: "" })).toEqual({ root });
+  });
+
+  test("a subdirectory named like a parent climb (..hidden, ...) is an ordinary name to narrow and open", async () => {
+    const handle = await openHandle();
+    for (const name of ["..hidden", "...", "..a/b.."]) {
+      await mkdir(join(root, name), { recursive: true });
+      await writeFile(join(root, name, "f.txt"), name);
+      const scope = await fsKind.narrow(handle, { path: name });
+      expect(scope).toEqual({ root: join(root, name) });
+      const child = {
+        grant: { rights: ["read"], scope },
+        resource: await fsKind.open({ rights: ["read"], scope }, handle),
+      };
+      opened.push(child.resource);
+      expect(await call(child, "readText", { path: "f.txt" })).toBe(name);
+    }
+  });
+
+  test("a path with a lone surrogate is refused, not opened as its U+FFFD neighbour", async () => {
+    await writeFile(join(root, "a\ufffd"), "replacement");
+    const handle = await openHandle();
+    for (const [op, args] of [
+      ["readText", { path: "a\ud800" }],
+      ["stat", { path: "notes/\udc00" }],
+      ["writeText", { path: "a\ud801", text: "x" }],
+    ] as const) {
+      const error = await failure(call(handle, op, args));
+      expect(error.code).toBe("INVALID_ARGUMENT");
+      expect(error.message).toContain("lone surrogate");
+    }
+    expect((await failure(fsKind.narrow(handle, { path: "notes\ud800" }))).code).toBe("INVALID_ARGUMENT");
+    expect(await readFile(join(root, "a\ufffd"), "utf8")).toBe("replacement");
   });
 
   test.each([
@@ -597,13 +696,15 @@ describe("no path escapes the handle", () => {
   test("a directory swapped for a symlink mid-read never yields the outside file", async () => {
     const handle = await openHandle();
     await symlink("../outside", join(root, "sub-link"));
+    // The swapper runs until told to stop, and the readers read until both sides of the race were seen
+    // (a bounded count of reads, not a span of time: a busy machine slows the race, never ends it early).
+    const stop = new Int32Array(new SharedArrayBuffer(4));
     const swapper = new Worker(
       `const { renameSync } = require("node:fs");
        const { workerData, parentPort } = require("node:worker_threads");
        const at = (name) => workerData.root + "/" + name;
-       const end = Date.now() + 300;
        let swaps = 0;
-       while (Date.now() < end) {
+       while (Atomics.load(workerData.stop, 0) === 0) {
          renameSync(at("sub"), at("sub-real"));
          renameSync(at("sub-link"), at("sub"));
          renameSync(at("sub"), at("sub-link"));
@@ -611,19 +712,18 @@ describe("no path escapes the handle", () => {
          swaps++;
        }
        parentPort.postMessage(swaps);`,
-      { eval: true, workerData: { root } },
+      { eval: true, workerData: { root, stop } },
     );
-    let running = true;
     const swaps = new Promise<number>((resolve, reject) => {
-      swapper.once("message", (count: number) => {
-        running = false;
-        resolve(count);
-      });
+      swapper.once("message", resolve);
       swapper.once("error", reject);
     });
     const outcomes: Record<string, number> = {};
+    const seenBothSides = () => (outcomes.read ?? 0) > 0 && Object.keys(outcomes).length > 1;
+    let reads = 0;
     const reader = async (): Promise<void> => {
-      while (running) {
+      while (reads < 20_000 && !(seenBothSides() && reads >= 200)) {
+        reads++;
         try {
           const text = await call(handle, "readText", { path: "sub/secret.txt" });
           expect(text).toBe("harmless");
@@ -636,7 +736,11 @@ describe("no path escapes the handle", () => {
         }
       }
     };
-    await Promise.all([reader(), reader(), reader(), reader()]);
+    try {
+      await Promise.all([reader(), reader(), reader(), reader()]);
+    } finally {
+      Atomics.store(stop, 0, 1);
+    }
     expect(await swaps).toBeGreaterThan(0);
     // Both sides of the race were seen: some reads landed on the real dir, some met the swap and failed.
     expect(outcomes.read ?? 0).toBeGreaterThan(0);

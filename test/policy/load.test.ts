@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { beforeAll, describe, expect, test } from "vitest";
 import { WardenError } from "../../runtime/errors.ts";
-import { loadPolicy } from "../../runtime/policy/compile.ts";
+import { loadPolicy, secretsUsed } from "../../runtime/policy/compile.ts";
 import { POLICY_SCHEMA_FILE, policyJsonSchema } from "../../runtime/policy/json-schema.ts";
 import { tempDir } from "../support/tools.ts";
 import { testEnv } from "./support/env.ts";
@@ -15,6 +15,7 @@ let dir = "";
 beforeAll(() => {
   dir = realpathSync(tempDir("warden-policy-"));
   mkdirSync(join(dir, "data"));
+  writeFileSync(join(dir, "data", "config.json"), "{}\n");
   writeFileSync(join(dir, "tool.js"), "export default 1;\n");
 });
 
@@ -86,6 +87,73 @@ tools:
   });
 });
 
+describe("one-file fs grants and net headers, built by their kinds", () => {
+  test("root naming a file is a one-file grant; headers stay templates beside the spec, secrets by name", () => {
+    const file = write(
+      "creds.yaml",
+      `version: 1
+secrets:
+  github: { env: GITHUB_TOKEN }
+  key: { file: ./key.txt }
+tools:
+  reader:
+    source: ./tool.js
+    grants:
+      config: { fs: { root: ./data/config.json, rights: [read] } }
+      api: { net: { origins: ["https://api.github.com"], methods: [GET], headers: { Authorization: "Bearer \${secret:github}", X-Key: "\${secret:key}", Accept: application/json } } }
+`,
+    );
+    const policy = loadPolicy(file, testEnv(), dir);
+    expect(policy.secrets).toEqual({ github: { env: "GITHUB_TOKEN" }, key: { file: join(dir, "key.txt") } });
+    const tool = policy.tools.get("reader")!;
+    const [config, api] = tool.grants;
+    expect(config!.grant.scope).toEqual({ root: join(dir, "data"), file: "config.json" });
+    expect(config!.spec).toBe(`fs:read:${join(dir, "data", "config.json")}`);
+    expect(api!.spec).toBe("net:GET:https://api.github.com");
+    const headers = {
+      Authorization: `Bearer \${secret:github}`,
+      "X-Key": `\${secret:key}`,
+      Accept: "application/json",
+    };
+    expect(api!.headers).toEqual(headers);
+    expect((api!.grant.scope as { headers?: unknown }).headers).toEqual(headers);
+    expect(secretsUsed(tool)).toEqual(["github", "key"]);
+    // The guest's audit form of the grant names neither a header nor a secret.
+    expect(api!.kind.auditForm(api!.grant)).toBe("net:GET:https://api.github.com");
+  });
+
+  test("each header and a file root's list right are problems at their own field", () => {
+    write(
+      "bad-creds.yaml",
+      `version: 1
+secrets:
+  github: { env: GITHUB_TOKEN }
+tools:
+  reader:
+    source: ./tool.js
+    grants:
+      config: { fs: { root: ./data/config.json, rights: [read, list] } }
+      api:
+        net:
+          origins: ["https://api.github.com"]
+          methods: [GET]
+          headers:
+            Authorization: "Bearer \${secret:gitlab}"
+            Host: evil.example
+            "Bad Name": x
+            X-Id: "\${secret:9lives}"
+`,
+    );
+    expect(problemsOf("bad-creds.yaml")).toEqual([
+      `bad-creds.yaml:8:64: tools.reader.grants.config.fs.rights[1]: ${dir}/data/config.json is a file, and the "list" right lists a directory; grant the directory to list it`,
+      'bad-creds.yaml:14:28: tools.reader.grants.api.net.headers.Authorization: names the secret "gitlab", which secrets: does not define (it defines github)',
+      'bad-creds.yaml:15:19: tools.reader.grants.api.net.headers.Host: header "Host" is set by the transport and cannot be bound',
+      'bad-creds.yaml:16:25: tools.reader.grants.api.net.headers["Bad Name"]: "Bad Name" is not a header name',
+      `bad-creds.yaml:17:19: tools.reader.grants.api.net.headers.X-Id: header "X-Id" names "\${secret:9lives}", which is not a secret name`,
+    ]);
+  });
+});
+
 describe("every problem, at its line and field, saying what would be valid", () => {
   test("schema problems and file-system problems together", () => {
     const file = write(
@@ -107,10 +175,10 @@ tools:
       `bad.yaml:4:13: tools.reader.source: no tool file at ${dir}/missing.js; source is relative to the policy file`,
       'bad.yaml:5:5: tools.reader.colour: unknown field "colour" in a tool; valid fields: source, digest, parts, backend, limits, grants',
       'bad.yaml:7:51: tools.reader.grants.files.fs.rights[1]: "exec" is not one of the fs rights: read, write, create, delete, list',
-      `bad.yaml:8:25: tools.reader.grants.ok.fs.root: ${dir}/nowhere is not a directory; root is relative to the policy file`,
+      `bad.yaml:8:25: tools.reader.grants.ok.fs.root: ${dir}/nowhere is not a directory or a file; root is relative to the policy file`,
       'bad.yaml:9:31: tools.reader.grants.api.net.origins[0]: "https://*.example.com" uses a wildcard; grant each origin exactly, listing them separated by commas; write each origin as scheme://host[:port]',
       'bad.yaml:9:56: tools.reader.grants.api.net.origins[1]: "https://a.example/x" has a path; a grant covers a whole origin, so write scheme://host[:port] only',
-      "bad.yaml:10:13: tools.reader.grants.both: a grant names exactly one kind: one of fs, net, kv, clock, log",
+      "bad.yaml:10:13: tools.reader.grants.both: a grant names exactly one kind: one of fs, net, kv, clock, log, model",
       "bad.yaml:11:33: tools.reader.grants.t.clock.resolution: valid resolutions: 1ms, 100ms, 1s",
     ]);
     expect(file).toContain("bad.yaml");
@@ -121,7 +189,7 @@ tools:
     expect(problemsOf("v.yaml")).toEqual([
       'v.yaml:1:1: tools: required field "tools" is missing',
       "v.yaml:1:10: version: version must be 1",
-      'v.yaml:2:1: rules: unknown field "rules" in a policy (a policy has version, tools and optionally servers); valid fields: $schema, version, tools, servers',
+      'v.yaml:2:1: rules: unknown field "rules" in a policy (a policy has version, tools and optionally servers and secrets); valid fields: $schema, version, tools, servers, secrets',
     ]);
   });
 
@@ -144,8 +212,8 @@ tools:
     );
     expect(problemsOf("wish.yaml")).toEqual([
       'wish.yaml:5:5: tools.reader.deny: unknown field "deny" in a tool; valid fields: source, digest, parts, backend, limits, grants',
-      'wish.yaml:7:71: tools.reader.grants.api.net.ports: unknown field "ports" in a net grant; valid fields: origins, methods',
-      'wish.yaml:7:85: tools.reader.grants.api.net.approve: unknown field "approve" in a net grant; valid fields: origins, methods',
+      'wish.yaml:7:71: tools.reader.grants.api.net.ports: unknown field "ports" in a net grant; valid fields: origins, methods, headers',
+      'wish.yaml:7:85: tools.reader.grants.api.net.approve: unknown field "approve" in a net grant; valid fields: origins, methods, headers',
     ]);
   });
 

@@ -52,6 +52,12 @@ const PROBES: Array<{ name: string; code: string; expected: unknown }> = [
     code: "(() => { try { globalThis.__wardenRunner.start(() => ({})); return 'again'; } catch (e) { return e.message; } })()",
     expected: "the component is already instantiated",
   },
+  {
+    // The glue's clock is the guest runtime's (sdk/guest/globals/clock.ts): it stands still while it computes.
+    name: "a clock that advances while the glue computes",
+    code: "(() => { try { const d0 = Date.now(), p0 = performance.now(); let x = 0; for (let i = 0; i < 2e7; i++) x += Math.sqrt(i); return [Date.now() - d0, performance.now() - p0, new Date().getTime() - d0, x > 0]; } catch (e) { return e.name; } })()",
+    expected: [0, 0, 0, true],
+  },
   { name: "process", code: "typeof process", expected: "undefined" },
   { name: "require", code: "typeof require", expected: "undefined" },
   { name: "fetch", code: "typeof fetch", expected: "undefined" },

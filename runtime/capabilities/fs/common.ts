@@ -4,6 +4,7 @@ import { type FileHandle, open } from "node:fs/promises";
 import { WardenError } from "../../errors.ts";
 import type { OpenHandle } from "../types.ts";
 import { fsError } from "./errors.ts";
+import { outsideOneFile } from "./one-file.ts";
 import { type GuestPath, parseGuestPath } from "./path.ts";
 import type { FsScope } from "./spec.ts";
 import type { FsResource } from "./types.ts";
@@ -21,6 +22,9 @@ export async function onPath<T>(
   fn: (rootFd: number, path: GuestPath) => Promise<T>,
 ): Promise<T> {
   const path = parseGuestPath(raw);
+  // Also checked by the gate; repeated here so no operation can reach past a one-file grant by mistake.
+  const outside = outsideOneFile(target.grant.scope, { path: raw });
+  if (outside !== undefined) throw new WardenError("CAPABILITY_DENIED", outside);
   try {
     return await target.resource.use((rootFd) => fn(rootFd, path));
   } catch (error) {

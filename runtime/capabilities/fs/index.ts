@@ -1,5 +1,6 @@
-// The fs capability kind: a handle on one directory that no guest path can escape.
+// The fs capability kind: a handle on one directory, or one file, that no guest path can escape.
 import type { CapabilityKind } from "../types.ts";
+import { withOneFileCheck as oneFile } from "./one-file.ts";
 import { list, readBytes, readText, statOp } from "./read.ts";
 import { narrowArgs, narrowScope, openBelow, openRoot } from "./root.ts";
 import { canonicalRights, describeFs, FS_RIGHTS, type FsScope, formatFsSpec, parseFsSpec } from "./spec.ts";
@@ -23,15 +24,16 @@ export const fsKind: CapabilityKind<FsScope, FsResource> = {
   close: (resource) => resource.close(),
   narrowArgs,
   narrow: narrowScope,
+  // Every op is checked against a one-file grant's name before it runs (a no-op for directory grants).
   ops: {
-    readText,
-    readBytes,
-    writeText,
-    writeBytes,
-    list,
-    stat: statOp,
-    mkdir: mkdirOp,
-    remove,
-    rename: renameOp,
+    readText: oneFile(readText),
+    readBytes: oneFile(readBytes),
+    writeText: oneFile(writeText),
+    writeBytes: oneFile(writeBytes),
+    list: oneFile(list),
+    stat: oneFile(statOp),
+    mkdir: oneFile(mkdirOp),
+    remove: oneFile(remove),
+    rename: oneFile(renameOp),
   },
 };

@@ -1,6 +1,6 @@
 // The fs kind, whole: its host side, its policy entry (`fs: { root, rights }`), its WIT name and its words.
 import { realpathSync, statSync } from "node:fs";
-import { resolve } from "node:path";
+import { basename, dirname, resolve } from "node:path";
 import { z } from "zod";
 import { rightsOf, strict } from "../../policy/fields.ts";
 import { defineKind } from "../kind.ts";
@@ -9,7 +9,12 @@ import { canonicalRights, FS_RIGHTS } from "./spec.ts";
 
 const entry = strict(
   {
-    root: z.string().min(1).describe("The directory granted, relative to the policy file (or absolute)."),
+    root: z
+      .string()
+      .min(1)
+      .describe(
+        "The directory granted, or one file (then list is refused), relative to the policy file (or absolute).",
+      ),
     rights: rightsOf("fs", FS_RIGHTS).describe("read, write (change a file), create, delete, list."),
   },
   "an fs grant",
@@ -24,19 +29,33 @@ export const fs = defineKind({
   policy: {
     schema: entry,
     grant(entry, env, problem) {
+      // root names a directory, or one file (a one-file grant, as `fs:read:./config.json` on the CLI).
       const root = resolve(env.cwd, entry.root);
       let real: string | undefined;
+      let isFile = false;
       try {
         real = realpathSync(root);
-        if (!statSync(real).isDirectory()) real = undefined;
+        const stats = statSync(real);
+        isFile = stats.isFile();
+        if (!isFile && !stats.isDirectory()) real = undefined;
       } catch {
         real = undefined;
       }
       if (real === undefined) {
-        problem(["root"], `${root} is not a directory; root is relative to the policy file`);
+        problem(["root"], `${root} is not a directory or a file; root is relative to the policy file`);
         return undefined;
       }
-      return { rights: canonicalRights(entry.rights), scope: { root: real } };
+      const rights = canonicalRights(entry.rights);
+      if (!isFile) return { rights, scope: { root: real } };
+      if (rights.includes("list")) {
+        const at = entry.rights.indexOf("list");
+        problem(
+          ["rights", at],
+          `${root} is a file, and the "list" right lists a directory; grant the directory to list it`,
+        );
+        return undefined;
+      }
+      return { rights, scope: { root: dirname(real), file: basename(real) } };
     },
   },
   create: () => fsKind,

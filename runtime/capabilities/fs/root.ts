@@ -55,7 +55,8 @@ export async function openRoot(scope: FsScope): Promise<RootDir> {
  */
 export async function openBelow(scope: FsScope, parent: OpenHandle<FsScope, FsResource>): Promise<RootDir> {
   const rel = relative(parent.grant.scope.root, scope.root);
-  if (rel.startsWith("..") || isAbsolute(rel)) throw moved();
+  // ".." as a whole component climbs; "..hidden" is an ordinary name.
+  if (rel === ".." || rel.startsWith("../") || isAbsolute(rel)) throw moved();
   const parts = rel.split("/").filter((part) => part !== "");
   return parent.resource.use(async (parentFd) => {
     try {
@@ -99,6 +100,12 @@ export async function narrowScope(
 ): Promise<FsScope> {
   const parsed = narrowArgs.safeParse(request);
   if (!parsed.success) throw new WardenError("INVALID_ARGUMENT", 'narrow takes { path: "sub/dir" }');
+  if (parent.grant.scope.file !== undefined) {
+    throw new WardenError(
+      "CAPABILITY_DENIED",
+      "a handle on one file has no directory to narrow to; narrow its rights instead",
+    );
+  }
   return onPath(parent, parsed.data.path, (rootFd, path) =>
     withDir(rootFd, path, async (dirFd) => {
       const host = await readlink(self(dirFd));

@@ -1,6 +1,6 @@
 // The fs grant: its rights, the CLI spec syntax ("read,write:./dir"), and how a grant is shown to people.
 import { realpathSync, statSync } from "node:fs";
-import { resolve } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { WardenError } from "../../errors.ts";
 import type { Grant, KindEnv } from "../types.ts";
 import { errnoOf } from "./errors.ts";
@@ -9,15 +9,23 @@ export const FS_RIGHTS = ["read", "write", "create", "delete", "list"] as const;
 export type FsRight = (typeof FS_RIGHTS)[number];
 
 export interface FsScope {
-  /** Realpath of the granted directory when the grant was made. */
+  /** Realpath of the granted directory when the grant was made; for a one-file grant, the file's directory. */
   root: string;
+  /**
+   * For a one-file grant (`fs:read:./config.json`): the file's name in `root`. The handle then reaches that
+   * one name and nothing else in the directory; the guest names it as it is called ("config.json").
+   */
+  file?: string;
 }
 
-const EXAMPLE = 'e.g. "fs:read,list:./data" or "fs:read,write,create:/abs/dir"';
+const EXAMPLE = 'e.g. "fs:read,list:./data", "fs:read,write,create:/abs/dir" or "fs:read:./config.json"';
 const VALID = `valid rights: ${FS_RIGHTS.join(", ")}`;
 
 function usage(problem: string): WardenError {
-  return new WardenError("USAGE", `${problem}; an fs grant is RIGHTS:PATH, ${EXAMPLE} (${VALID})`);
+  return new WardenError(
+    "USAGE",
+    `${problem}; an fs grant is RIGHTS:PATH (a directory or one file), ${EXAMPLE} (${VALID})`,
+  );
 }
 
 function isRight(word: string): word is FsRight {
@@ -31,37 +39,60 @@ export function canonicalRights(rights: readonly string[]): FsRight[] {
 
 export function parseFsSpec(body: string, env: KindEnv): Grant<FsScope> {
   const colon = body.indexOf(":");
-  if (colon < 0) throw usage(`"fs:${body}" names no rights`);
-  if (body.slice(0, colon).trim() === "") throw usage(`"fs:${body}" names no rights`);
-  const words = body.slice(0, colon).split(",");
-  const path = body.slice(colon + 1);
+  // "fs:./docs": a path with no rights before it.
+  if (colon < 0 && /[./]/.test(body)) throw usage(`"fs:${body}" names no rights`);
+  const rightsText = colon < 0 ? body : body.slice(0, colon);
+  if (rightsText.trim() === "") throw usage(`"fs:${body}" names no rights`);
+  const words = rightsText.split(",");
   const unknown = words.filter((word) => !isRight(word));
   if (unknown.length > 0) throw usage(`unknown fs right ${unknown.map((w) => JSON.stringify(w)).join(", ")}`);
-  if (path === "") throw usage(`"fs:${body}" names no directory`);
-  return { rights: canonicalRights(words), scope: { root: realDirectory(path, env.cwd) } };
+  // "fs:read,list" names rights and stops: the path is what is missing, not the rights.
+  const path = colon < 0 ? "" : body.slice(colon + 1);
+  if (path === "") throw usage(`"fs:${body}" names no path`);
+  const rights = canonicalRights(words);
+  const target = realTarget(path, env.cwd);
+  if (target.file === undefined) return { rights, scope: { root: target.root } };
+  if (rights.includes("list")) {
+    throw usage(
+      `${JSON.stringify(path)} is a file, and the "list" right lists a directory; grant the directory to list it`,
+    );
+  }
+  return { rights, scope: { root: target.root, file: target.file } };
 }
 
-function realDirectory(path: string, cwd: string): string {
+/** The real directory a grant names, or the real directory and name of the one file it names. */
+function realTarget(path: string, cwd: string): { root: string; file?: string } {
   let real: string;
   try {
     real = realpathSync(resolve(cwd, path));
   } catch (error) {
     if (errnoOf(error) === undefined) throw error;
-    throw usage(`the directory ${JSON.stringify(path)} does not exist or cannot be reached`);
+    throw usage(`${JSON.stringify(path)} does not exist or cannot be reached`);
   }
-  if (!statSync(real).isDirectory()) throw usage(`${JSON.stringify(path)} is not a directory`);
-  return real;
+  const stats = statSync(real);
+  if (stats.isDirectory()) return { root: real };
+  if (!stats.isFile()) throw usage(`${JSON.stringify(path)} is neither a directory nor a regular file`);
+  return { root: dirname(real), file: basename(real) };
+}
+
+/** The host path a grant names: its directory, or its one file. */
+export function grantedPath(scope: FsScope): string {
+  return scope.file === undefined ? scope.root : join(scope.root, scope.file);
 }
 
 export function formatFsSpec(grant: Grant<FsScope>): string {
-  return `fs:${canonicalRights(grant.rights).join(",")}:${grant.scope.root}`;
+  return `fs:${canonicalRights(grant.rights).join(",")}:${grantedPath(grant.scope)}`;
 }
 
 export function describeFs(grant: Grant<FsScope>): string {
   const rights = canonicalRights(grant.rights);
-  if (rights.length === 0) return `no access to files under ${grant.scope.root}`;
+  const where =
+    grant.scope.file === undefined
+      ? `files under ${grant.scope.root}`
+      : `the one file ${grantedPath(grant.scope)}`;
+  if (rights.length === 0) return `no access to ${where}`;
   const words = rights.length === 1 ? rights[0] : `${rights.slice(0, -1).join(", ")} and ${rights.at(-1)}`;
-  return `${words} files under ${grant.scope.root}`;
+  return `${words} ${where}`;
 }
 
 /**

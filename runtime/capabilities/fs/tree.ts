@@ -4,6 +4,7 @@ import { z } from "zod";
 import { WardenError } from "../../errors.ts";
 import { onPath, rootRefused } from "./common.ts";
 import { errnoOf, fsError, symlinkDenied } from "./errors.ts";
+import { outsideOneFile } from "./one-file.ts";
 import { bare, type GuestPath, parseGuestPath, quote } from "./path.ts";
 import type { FsOperation } from "./types.ts";
 import { at, isSymlinkAt, openDirAt, self, withDir, withParent } from "./walk.ts";
@@ -142,6 +143,8 @@ export const renameOp: FsOperation<RenameArgs> = {
   alsoRequires: ["create"],
   run: async (target, args) => {
     const to = parseGuestPath(args.to);
+    const outside = outsideOneFile(target.grant.scope, { to: args.to });
+    if (outside !== undefined) throw new WardenError("CAPABILITY_DENIED", outside);
     return onPath(target, args.from, (rootFd, from) => renameWithin(rootFd, from, to));
   },
   summary: (args) => `rename ${bare(args.from)} -> ${bare(args.to)}`,

@@ -18,6 +18,8 @@ export interface Hop {
   method: Method;
   headers: Record<string, string>;
   body: Uint8Array | undefined;
+  /** Names (lower case) of the headers the grant bound (credentials): they never leave the first origin. */
+  bound?: readonly string[];
 }
 
 export interface FetchResult {
@@ -248,9 +250,13 @@ function nextHop(hop: Hop, status: number, location: string): Hop {
   url.hash = "";
   const toGet =
     status === 303 ? hop.method !== "HEAD" : (status === 301 || status === 302) && hop.method === "POST";
-  let headers = url.origin === hop.url.origin ? hop.headers : withoutHeaders(hop.headers, CREDENTIAL_HEADERS);
+  const sameOrigin = url.origin === hop.url.origin;
+  const bound = sameOrigin ? (hop.bound ?? []) : [];
+  let headers = sameOrigin
+    ? hop.headers
+    : withoutHeaders(hop.headers, [...CREDENTIAL_HEADERS, ...(hop.bound ?? [])]);
   if (toGet) headers = withoutHeaders(headers, BODY_HEADERS);
-  return { url, method: toGet ? "GET" : hop.method, headers, body: toGet ? undefined : hop.body };
+  return { url, method: toGet ? "GET" : hop.method, headers, body: toGet ? undefined : hop.body, bound };
 }
 
 /** Sends `first` and follows redirects by hand, authorising each hop's origin, method and address afresh. */

@@ -1,6 +1,7 @@
 // The `net` capability kind: HTTP(S) requests to exactly the granted origins, never to hidden addresses.
 import { z } from "zod";
 import { WardenError } from "../../errors.ts";
+import type { SecretStore } from "../../secrets.ts";
 import {
   type CapabilityKind,
   defineOperation,
@@ -8,6 +9,15 @@ import {
   type OpContext,
   type OpenHandle,
 } from "../types.ts";
+import {
+  boundHeaders,
+  HEADER_NAME,
+  HEADER_VALUE,
+  isForbiddenHeader,
+  redactResult,
+  refuseBoundHeaders,
+  withHeaders,
+} from "./credentials.ts";
 import { defaultLookup, fetchWithPolicy, type LookupFn } from "./fetch.ts";
 import {
   describeNet,
@@ -23,23 +33,6 @@ export type { LookupFn } from "./fetch.ts";
 export type { NetScope } from "./spec.ts";
 
 export const MAX_REQUEST_BODY_BYTES = 4 * 1024 * 1024;
-
-/** Headers the transport owns, or that would let a guest reroute or smuggle a request. */
-const FORBIDDEN_HEADERS = new Set([
-  "host",
-  "connection",
-  "keep-alive",
-  "transfer-encoding",
-  "te",
-  "trailer",
-  "content-length",
-  "upgrade",
-  "expect",
-]);
-
-const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-// Visible ASCII, space, tab and obs-text; CR, LF and NUL would split the request.
-const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 
 /** Why a guest's URL cannot be fetched, or undefined. Never throws: zod runs every refinement, even after one failed. */
 function urlProblem(text: string): string | undefined {
@@ -83,11 +76,6 @@ const narrowArgs = z.object({
   maxResponseBytes: z.number().int().positive().optional(),
   maxRedirects: z.number().int().min(0).optional(),
 });
-
-function isForbiddenHeader(name: string): boolean {
-  const lower = name.toLowerCase();
-  return FORBIDDEN_HEADERS.has(lower) || lower.startsWith("proxy-");
-}
 
 /** The handle's grant widened by one method and origin: what the operator's hint names (never the guest). */
 function widened(grant: Grant<NetScope>, method: Method, origin: string): string {
@@ -135,10 +123,72 @@ function guestHeaders(headers: FetchArgs["headers"]): Record<string, string> {
   return out;
 }
 
-async function runFetch(grant: Grant<NetScope>, args: FetchArgs, ctx: OpContext, lookup: LookupFn) {
+interface NetEnv {
+  lookup: LookupFn;
+  secrets: SecretStore | undefined;
+}
+
+/** Runs a fetch; no text a guest reads back (result or error) holds a secret value the store handed out. */
+async function runFetch(grant: Grant<NetScope>, args: FetchArgs, ctx: OpContext, env: NetEnv) {
+  const { secrets } = env;
+  try {
+    const result = await fetchOnce(grant, args, ctx, env);
+    return secrets ? redactResult(result, secrets) : result;
+  } catch (error) {
+    throw secrets ? redactError(error, secrets) : error;
+  }
+}
+
+/** How deep a chain of causes is scrubbed; the internal log writes no deeper (runtime/internal.ts). */
+const MAX_CAUSES = 8;
+
+/**
+ * Replaces secret values in an error's message and stack, and its causes': an INTERNAL failure's cause and
+ * stack go to the operator's log, which holds no secret value either.
+ */
+function scrub(error: unknown, secrets: SecretStore, depth = 0): void {
+  if (!(error instanceof Error) || depth > MAX_CAUSES) return;
+  error.message = secrets.redact(error.message);
+  if (error.stack !== undefined) error.stack = secrets.redact(error.stack);
+  scrub(error.cause, secrets, depth + 1);
+}
+
+/** A failure whose every text (message, operator hint, the grant it names, causes) has no secret value in it. */
+function redactError(error: unknown, secrets: SecretStore): unknown {
+  if (!(error instanceof WardenError)) {
+    scrub(error, secrets);
+    return error;
+  }
+  const { denial } = error;
+  scrub(error.cause, secrets);
+  return new WardenError(
+    error.code,
+    secrets.redact(error.message),
+    denial && { ...denial, grant: denial.grant === undefined ? undefined : secrets.redact(denial.grant) },
+    error.hint === undefined ? undefined : secrets.redact(error.hint),
+    { cause: error.cause, incident: error.incident },
+  );
+}
+
+async function fetchOnce(grant: Grant<NetScope>, args: FetchArgs, ctx: OpContext, env: NetEnv) {
   const url = new URL(args.url);
   url.hash = "";
-  const headers = guestHeaders(args.headers);
+  const guest = guestHeaders(args.headers);
+  refuseBoundHeaders(grant.scope, guest);
+  let bound: Record<string, string>;
+  try {
+    bound = await boundHeaders(grant.scope, env.secrets);
+  } catch (error) {
+    if (!(error instanceof WardenError)) throw error;
+    // The operator's words (which secret, which source) stay host-side; the guest learns only that it failed.
+    throw new WardenError(
+      "NET_ERROR",
+      `request to ${url.origin} failed: a credential this handle sends is unavailable`,
+      undefined,
+      error.message,
+    );
+  }
+  const headers = { ...guest, ...bound };
   const body = requestBody(args.body, url);
   const deny = (message: string, right: Method, origin: string) =>
     new WardenError("CAPABILITY_DENIED", message, {
@@ -147,9 +197,9 @@ async function runFetch(grant: Grant<NetScope>, args: FetchArgs, ctx: OpContext,
       grant: widened(grant, right, origin),
     });
   return fetchWithPolicy(
-    { url, method: args.method, headers, body },
+    { url, method: args.method, headers, body, bound: Object.keys(bound) },
     {
-      lookup,
+      lookup: env.lookup,
       signal: ctx.signal,
       reserve: ctx.reserve,
       maxResponseBytes: grant.scope.maxResponseBytes,
@@ -203,14 +253,17 @@ function narrowScope(parent: OpenHandle<NetScope, void>, request: z.infer<typeof
     if (!origins.includes(parsed.origin)) origins.push(parsed.origin);
   }
   return {
+    ...scope,
     origins,
     maxResponseBytes: Math.min(scope.maxResponseBytes, request.maxResponseBytes ?? scope.maxResponseBytes),
     maxRedirects: Math.min(scope.maxRedirects, request.maxRedirects ?? scope.maxRedirects),
   };
 }
 
-export function createNetKind(options: { lookup?: LookupFn } = {}): CapabilityKind<NetScope, void> {
-  const lookup = options.lookup ?? defaultLookup;
+export function createNetKind(
+  options: { lookup?: LookupFn; secrets?: SecretStore } = {},
+): CapabilityKind<NetScope, void> {
+  const env: NetEnv = { lookup: options.lookup ?? defaultLookup, secrets: options.secrets };
   const defaultRights: readonly Method[] = ["GET"];
   return {
     kind: "net",
@@ -221,11 +274,17 @@ export function createNetKind(options: { lookup?: LookupFn } = {}): CapabilityKi
       if ("error" in parsed) throw new WardenError("USAGE", parsed.error);
       return parsed.grant;
     },
+    withHeaders,
+    headersOf: (grant) => grant.scope.headers,
     formatSpec: formatNetSpec,
-    // The origins and methods are what the guest was granted: nothing of the host's.
+    // The origins and methods are what the guest was granted: nothing of the host's. Bound headers are
+    // left out (formatNetSpec never writes them), so not even a header's name or secret name is recorded.
     auditForm: formatNetSpec,
     describe: describeNet,
-    async open() {},
+    async open(grant, parent) {
+      // A root grant fails at load, not at its first request, when a secret it names cannot be read.
+      if (!parent) await boundHeaders(grant.scope, env.secrets);
+    },
     async close() {},
     narrowArgs,
     async narrow(parent, request) {
@@ -241,7 +300,7 @@ export function createNetKind(options: { lookup?: LookupFn } = {}): CapabilityKi
           if (target.grant.scope.origins.includes(url.origin)) return undefined;
           return { reason: originReason(url), grant: widened(target.grant, args.method, url.origin) };
         },
-        run: (target, args, ctx) => runFetch(target.grant, args, ctx, lookup),
+        run: (target, args, ctx) => runFetch(target.grant, args, ctx, env),
       }),
     },
   };

@@ -10,6 +10,11 @@ export interface NetScope {
   origins: string[];
   maxResponseBytes: number;
   maxRedirects: number;
+  /**
+   * Headers the kernel adds to every request (name as written → value template, e.g. "Bearer
+   * ${secret:github}"). Templates only: a secret's value is never held in a grant.
+   */
+  headers?: Record<string, string>;
 }
 
 export const DEFAULT_MAX_RESPONSE_BYTES = 4 * 1024 * 1024;
@@ -126,10 +131,21 @@ function list(words: readonly string[]): string {
   return `${words.slice(0, -1).join(", ")} and ${words.at(-1)}`;
 }
 
+function describeHeaders(headers: Record<string, string> | undefined): string {
+  const parts = Object.entries(headers ?? {}).map(([name, template]) => {
+    const refs = [...template.matchAll(/\$\{secret:([^}]*)\}/g)].map((match) => match[1]!);
+    return refs.length > 0 ? `${name} (from secret ${list([...new Set(refs)])})` : name;
+  });
+  return parts.length > 0
+    ? `; Warden adds the header${parts.length > 1 ? "s" : ""} ${list(parts)}, which the tool never sees`
+    : "";
+}
+
 export function describeNet(grant: Grant<NetScope>): string {
   const { origins, maxResponseBytes, maxRedirects } = grant.scope;
   return (
     `send ${list(grant.rights)} requests to ${list(origins)} ` +
-    `(responses up to ${formatBytes(maxResponseBytes)}, following up to ${maxRedirects} redirects within these origins)`
+    `(responses up to ${formatBytes(maxResponseBytes)}, following up to ${maxRedirects} redirects within these origins` +
+    `${describeHeaders(grant.scope.headers)})`
   );
 }

@@ -3,6 +3,7 @@
 import { createHash } from "node:crypto";
 import { readFileSync, renameSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
+import { join } from "node:path";
 import {
   type ContextOptions,
   newQuickJSWASMModuleFromVariant,
@@ -13,6 +14,7 @@ import {
   RELEASE_SYNC,
 } from "quickjs-emscripten";
 import { WardenError } from "../../errors.ts";
+import { PACKAGE_ROOT } from "../../own-files.ts";
 import { preludeSource } from "../prelude.ts";
 
 // Host code is type-checked without DOM or WebAssembly declarations; these are the parts used here.
@@ -85,7 +87,7 @@ interface Image extends ImageLayout {
 }
 
 /** Where `npm run build` leaves the image, so a process starts sandboxes without evaluating the guest runtime. */
-const IMAGE_FILE = new URL("../../../dist/quickjs-image.bin", import.meta.url);
+const IMAGE_FILE = join(PACKAGE_ROOT, "dist", "quickjs-image.bin");
 
 let image: Promise<Image> | undefined;
 
@@ -221,7 +223,7 @@ export async function writeImageFile(): Promise<number> {
   const { compiled, key } = compileEngine();
   const encoded = encodeImage(await buildImage(compiled, key));
   // Written aside and renamed, so a process starting meanwhile reads the old file or the new, never half.
-  const temporary = new URL(`${IMAGE_FILE.href}.${process.pid}.tmp`);
+  const temporary = `${IMAGE_FILE}.${process.pid}.tmp`;
   writeFileSync(temporary, encoded);
   renameSync(temporary, IMAGE_FILE);
   return encoded.length;

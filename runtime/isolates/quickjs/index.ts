@@ -2,7 +2,7 @@
 // inside a WebAssembly sandbox), started from a memory image of the guest runtime (see image.ts).
 import type { QuickJSContext, QuickJSHandle } from "quickjs-emscripten";
 import { WardenError } from "../../errors.ts";
-import { forwardRequest, MAX_OUTSTANDING, MAX_SOURCE_CHARS } from "../bounds.ts";
+import { forwardRequest, MAX_OUTSTANDING, MAX_SOURCE_CHARS, sandboxSeed } from "../bounds.ts";
 import { limitError, parseEnvelope, phaseError } from "../results.ts";
 import type {
   Backend,
@@ -83,6 +83,7 @@ class QuickJSSandbox implements Sandbox {
       check: checker.getProp(checkerWarden, "checkOutput"),
     };
     const connect = tool.getProp(warden, "connect");
+    const start = tool.getProp(warden, "start");
     warden.dispose();
     checkerWarden.dispose();
     const sandbox = new QuickJSSandbox(engine, limits, fns);
@@ -97,11 +98,18 @@ class QuickJSSandbox implements Sandbox {
     const connected = tool.callFunction(connect, tool.undefined, send);
     send.dispose();
     connect.dispose();
-    if (connected.error) {
-      connected.error.dispose();
-      throw new WardenError("INTERNAL", "the QuickJS guest runtime refused its kernel channel");
+    // The sandbox's own random seed and clock (sdk/guest/globals/): every sandbox starts from one image.
+    const args = [tool.newString(sandboxSeed()), tool.newNumber(Date.now())];
+    const started = tool.callFunction(start, tool.undefined, ...args);
+    for (const arg of args) arg.dispose();
+    start.dispose();
+    for (const result of [connected, started]) {
+      if (result.error) {
+        result.error.dispose();
+        throw new WardenError("INTERNAL", "the QuickJS guest runtime refused its kernel channel");
+      }
+      result.value.dispose();
     }
-    connected.value.dispose();
     return sandbox;
   }
 
@@ -329,7 +337,10 @@ class QuickJSSandbox implements Sandbox {
   async run(inputJson: string, handlesJson: string, outputSchemaJson: string): Promise<RunOutcome> {
     return this.guarded("call", async () => {
       const { tool, checker } = this.engine;
-      const promise = this.section(() => this.callGuest(tool, this.fns.run, [inputJson, handlesJson]));
+      // Date.now(): the time the guest sees throughout the call (sdk/guest/globals/clock.ts).
+      const promise = this.section(() =>
+        this.callGuest(tool, this.fns.run, [inputJson, handlesJson, Date.now()]),
+      );
       let envelope: string | undefined;
       try {
         const value = await this.settle(tool, promise);

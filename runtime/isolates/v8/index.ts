@@ -1,7 +1,7 @@
 // The V8 backend: each sandbox is a fresh isolated-vm isolate started from a snapshot of the guest runtime.
 import ivm from "isolated-vm";
 import { WardenError } from "../../errors.ts";
-import { forwardRequest, MAX_OUTSTANDING, MAX_SOURCE_CHARS } from "../bounds.ts";
+import { forwardRequest, MAX_OUTSTANDING, MAX_SOURCE_CHARS, sandboxSeed } from "../bounds.ts";
 import { SecondContextChecker } from "../checker.ts";
 import { ALLOWED_IMPORTS } from "../prelude.ts";
 import { parseEnvelope } from "../results.ts";
@@ -23,7 +23,7 @@ class V8Sandbox implements Sandbox {
   private readonly isolate: ivm.Isolate;
   private readonly context: ivm.Context;
   private readonly limits: Limits;
-  private readonly refs: { run: Ref; reply: Ref; describe: Ref };
+  private readonly refs: { run: Ref; reply: Ref; describe: Ref; registered: Ref };
   private readonly checker: SecondContextChecker;
   private readonly supervisor: IsolateSupervisor;
   private outstanding = 0;
@@ -68,7 +68,14 @@ class V8Sandbox implements Sandbox {
     );
     const warden = global.getSync("__warden", { reference: true }) as ivm.Reference<Record<string, unknown>>;
     const ref = (name: string) => warden.getSync(name, { reference: true }) as Ref;
-    const refs = { run: ref("run"), reply: ref("reply"), describe: ref("describe") };
+    const refs = {
+      run: ref("run"),
+      reply: ref("reply"),
+      describe: ref("describe"),
+      registered: ref("registered"),
+    };
+    // The sandbox's own random seed and clock (sdk/guest/globals/), before any tool code runs.
+    ref("start").applySync(undefined, [sandboxSeed(), Date.now()], { arguments: { copy: true } });
     sandbox = new V8Sandbox(isolate, context, limits, refs, supervisor);
     return sandbox;
   }
@@ -135,6 +142,10 @@ class V8Sandbox implements Sandbox {
         return builtin;
       });
       await entry.evaluate({ promise: true });
+      // isolated-vm's evaluate returns before a top-level await that waits on the host (a timer's turn)
+      // is over, and gives no handle on the module's promise: the module has run once it registered its
+      // tool. (One that throws after such an await is never registered: its load ends on the wall limit.)
+      await this.refs.registered.apply(undefined, [], { result: { promise: true } });
       return JSON.parse(
         String(await this.refs.describe.apply(undefined, [], { result: { copy: true } })),
       ) as unknown;
@@ -143,7 +154,8 @@ class V8Sandbox implements Sandbox {
 
   async run(inputJson: string, handlesJson: string, outputSchemaJson: string): Promise<RunOutcome> {
     return this.guarded("call", async () => {
-      const envelope = await this.refs.run.apply(undefined, [inputJson, handlesJson], {
+      // The time the guest sees throughout the call (sdk/guest/globals/clock.ts).
+      const envelope = await this.refs.run.apply(undefined, [inputJson, handlesJson, Date.now()], {
         arguments: { copy: true },
         result: { promise: true, copy: true },
       });

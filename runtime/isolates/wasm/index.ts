@@ -1,12 +1,15 @@
 // The WebAssembly component backend: a component, transpiled by jco, runs inside its own isolated-vm isolate,
 // its core modules bounded in memory, every import a call through the kernel's gate.
 import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import ivm from "isolated-vm";
 import { z } from "zod";
 import { WardenError } from "../../errors.ts";
+import { PACKAGE_ROOT } from "../../own-files.ts";
 import { decode, encode, type Reply } from "../../protocol/codec.ts";
 import { MAX_JSON_DEPTH, valueTooDeep } from "../../protocol/depth.ts";
-import { MAX_REQUEST_CHARS, SYNC_CHECK_MS } from "../bounds.ts";
+import { firstLine } from "../../text-bounds.ts";
+import { MAX_REQUEST_CHARS } from "../bounds.ts";
 import { SecondContextChecker } from "../checker.ts";
 import { GuestReportedError, limitError, parseEnvelope } from "../results.ts";
 import { IsolateSupervisor, type Phase, preludeSnapshot } from "../supervisor.ts";
@@ -28,8 +31,10 @@ let runner: string | undefined;
 /** The runner (guest/runner.ts with the codec it imports), bundled by scripts/build-prelude.ts. */
 function runnerSource(): string {
   if (runner === undefined) {
+    // The package root, not a path relative to this module: an installed package runs it from dist/js/.
+    const file = join(PACKAGE_ROOT, "dist", "wasm-runner.js");
     try {
-      runner = readFileSync(new URL("../../../dist/wasm-runner.js", import.meta.url), "utf8");
+      runner = readFileSync(file, "utf8");
     } catch {
       throw new WardenError("INTERNAL", "dist/wasm-runner.js is missing: run `npm run build`");
     }
@@ -149,6 +154,7 @@ class WasmSandbox implements Sandbox {
       );
       await global.set("__wardenIndex", new ivm.ExternalCopy(index).copyInto({ release: true }));
       await global.set("__wardenMaxima", new ivm.ExternalCopy(maxima).copyInto({ release: true }));
+      await global.set("__wardenNow", Date.now());
       const run = await this.isolate.compileModule(runnerSource(), { filename: "warden:wasm-runner" });
       await run.instantiate(this.context, () => {
         throw new Error("the runner imports nothing");
@@ -204,7 +210,8 @@ class WasmSandbox implements Sandbox {
       // A component has no schema library of its own to trust: its input is checked here, by the host's rules.
       const bad = await this.check(this.inputSchemaJson, inputJson);
       if (bad) throw new WardenError("INVALID_INPUT", bad);
-      const text = await this.refs.run.apply(undefined, [inputJson, handlesJson], {
+      // Date.now(): the time the glue sees throughout the call (sdk/guest/globals/clock.ts).
+      const text = await this.refs.run.apply(undefined, [inputJson, handlesJson, Date.now()], {
         arguments: { copy: true },
         result: { copy: true },
       });
@@ -238,7 +245,7 @@ class WasmSandbox implements Sandbox {
       if (result.trapped) {
         this.trapped = true;
         if (result.trapped === "memory") throw limitError("memory", "call", this.limits);
-        throw new WardenError("TOOL_ERROR", `the component trapped: ${result.error.message}`);
+        throw new WardenError("TOOL_ERROR", `the component trapped: ${firstLine(result.error.message)}`);
       }
       throw new GuestReportedError(result.error.code, result.error.message);
     }

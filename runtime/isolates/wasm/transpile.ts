@@ -8,6 +8,7 @@ import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import { z } from "zod";
 import { WardenError } from "../../errors.ts";
+import { ownModule } from "../../own-files.ts";
 import type { WorkerReply } from "./transpile-worker.ts";
 
 /** How long jco may take on one component (a 12 MiB SpiderMonkey component takes about a second). */
@@ -63,7 +64,7 @@ export async function transpile(bytes: Uint8Array): Promise<Transpiled> {
  * it busy too long is refused. (Its memory is the process's; prepare.ts caps the component's size.)
  */
 function inWorker(bytes: Uint8Array): Promise<WorkerReply & { ok: true }> {
-  const worker = new Worker(new URL("./transpile-worker.ts", import.meta.url), { workerData: bytes });
+  const worker = new Worker(ownModule(import.meta.url, "./transpile-worker.ts"), { workerData: bytes });
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       void worker.terminate();

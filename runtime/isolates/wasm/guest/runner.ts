@@ -53,10 +53,23 @@ const delivered = {
   bytes: scope.__wardenModules as ArrayBuffer,
   index: scope.__wardenIndex as Record<string, [number, number]>,
 };
+const startedAt = scope.__wardenNow as number;
 delete scope.__wardenHost;
 delete scope.__wardenModules;
 delete scope.__wardenIndex;
 delete scope.__wardenMaxima;
+delete scope.__wardenNow;
+
+/**
+ * The guest runtime's clock (sdk/guest/globals/clock.ts), from the snapshot this context started from:
+ * Date and performance read the time the host gave at the start of the load or call, as for a JS tool.
+ * A component reaches no clock but through a clock handle; this keeps the glue's ambient time the same.
+ */
+const clock = (
+  scope.__warden as { clock: { install(scope: object): void; start(nowMs: number, sandbox?: boolean): void } }
+).clock;
+clock.install(scope);
+clock.start(startedAt, true);
 
 // Compiled here, before any glue runs; afterwards only these modules can be instantiated.
 const RealInstance = WebAssembly.Instance;
@@ -282,6 +295,34 @@ class Logger extends LogBase {
   }
 }
 
+interface Narrowing {
+  models?: string[];
+  maxTokensPerCall?: number;
+  totalTokens?: bigint;
+  totalCost?: number;
+  requestsPerMinute?: number;
+  params?: string[];
+}
+const ModelBase = resourceClass("model", (rights, narrowing) => {
+  const { totalTokens, ...rest } = (narrowing ?? {}) as Narrowing;
+  // A u64 arrives as a BigInt; the kernel's schema bounds it (past 2^53 it is no longer exact, and is refused).
+  return { rights, ...rest, totalTokens: totalTokens === undefined ? undefined : Number(totalTokens) };
+});
+class Model extends ModelBase {
+  complete(requestJson: string) {
+    let request: unknown;
+    try {
+      request = JSON.parse(requestJson);
+    } catch {
+      return {
+        tag: "err",
+        val: { code: "INVALID_ARGUMENT", message: "a model request is JSON text; this is not JSON" },
+      };
+    }
+    return mapped(this.op("complete", request), (completion) => JSON.stringify(completion));
+  }
+}
+
 /** The glue keys imports by interface name without its version; the host checked the versions already. */
 const IMPORTS: Record<string, Record<string, unknown>> = {
   "warden:tool/fs": { Dir },
@@ -289,6 +330,7 @@ const IMPORTS: Record<string, Record<string, unknown>> = {
   "warden:tool/kv": { Store },
   "warden:tool/clock": { Timer },
   "warden:tool/log": { Logger },
+  "warden:tool/model": { Model },
   "warden:tool/types": {},
 };
 
@@ -349,8 +391,9 @@ function describe(): string {
 }
 
 /** Runs the tool; the result is the same envelope a JS tool's run returns, as JSON text. */
-function run(inputJson: string, handlesJson: string): string {
+function run(inputJson: string, handlesJson: string, nowMs: number): string {
   if (!tool) throw new Error("the component does not export warden:tool/tool@0.1.0");
+  clock.start(nowMs);
   handles = JSON.parse(handlesJson) as Record<string, HandleInfo>;
   try {
     const output = tool.run(inputJson);
