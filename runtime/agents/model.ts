@@ -1,9 +1,12 @@
-// The model a session runs on, from its spec ("scripted:./reader.script.yaml"): one call per turn, told the
-// turn's index, so a scripted model is stateless across kernel deaths (resume) and replays bit for bit.
+// The model a session runs on, from its spec (a model grant spec: "scripted:./reader.script.yaml",
+// "openai:gpt-4o;maxTokens=1024"): one call per turn, told the turn's index. The scripted model answers
+// statelessly from that index, so a session resumed in a new process continues at the right turn and a
+// replay is bit for bit; remote providers go through the model kind (its budgets, keys, retries).
 import { isAbsolute, resolve } from "node:path";
-import type { Completion, Message, ToolSpec } from "../capabilities/model/conversation.ts";
+import type { Completion, CompletionRequest, Message, ToolSpec } from "../capabilities/model/conversation.ts";
 import { loadScript } from "../capabilities/model/scripted.ts";
-import { WardenError } from "../errors.ts";
+import type { Grant } from "../capabilities/types.ts";
+import type { Kernel } from "../kernel.ts";
 
 export interface ModelTurn {
   agent: string;
@@ -18,13 +21,14 @@ export interface SessionModel {
   complete(request: { messages: Message[]; tools: ToolSpec[] }, turn: ModelTurn): Promise<Completion>;
 }
 
-/** Opens the model a spec names; relative script paths resolve against `cwd`. */
-export async function openModel(spec: string, cwd: string): Promise<SessionModel> {
-  const colon = spec.indexOf(":");
-  const provider = colon < 0 ? spec : spec.slice(0, colon);
-  const target = spec.slice(colon + 1);
-  if (provider === "scripted" && colon > 0 && target !== "") {
-    const script = await loadScript(isAbsolute(target) ? target : resolve(cwd, target));
+/** Opens the model a spec names; relative script paths resolve against `cwd`. USAGE if the spec is not valid. */
+export async function openModel(spec: string, env: { cwd: string; kernel: Kernel }): Promise<SessionModel> {
+  // Parsed by the model kind itself, so an agent's model accepts exactly what a model grant does.
+  const { kind, grant } = env.kernel.parseSpec(`model:${spec}`, { cwd: env.cwd });
+  const scope = grant.scope as { provider: string; script?: { path: string } };
+  if (scope.provider === "scripted" && scope.script) {
+    const path = scope.script.path;
+    const script = await loadScript(isAbsolute(path) ? path : resolve(env.cwd, path));
     return {
       spec,
       async complete(request, turn) {
@@ -33,11 +37,21 @@ export async function openModel(spec: string, cwd: string): Promise<SessionModel
       },
     };
   }
-  throw new WardenError(
-    "USAGE",
-    `an agent's model must be a model grant such as scripted:./agent.script.yaml; got "${spec}"` +
-      (provider === "openai" || provider === "anthropic"
-        ? ` (${provider} agents arrive with the model kind)`
-        : ""),
-  );
+  const resource = await kind.open(grant);
+  const op = kind.ops.complete!;
+  return {
+    spec,
+    async complete(request, turn) {
+      const args: CompletionRequest = op.args.parse({
+        messages: request.messages,
+        ...(request.tools.length ? { tools: request.tools } : {}),
+      });
+      return (await op.run({ grant: grant as Grant<unknown>, resource }, args, {
+        signal: turn.signal,
+        handleName: "model",
+        owner: turn.agent,
+        run: turn.session,
+      })) as Completion;
+    },
+  };
 }

@@ -309,7 +309,7 @@ export class Agents implements AgentSessions {
     return LiveSession.open({
       store,
       session,
-      model: await openModel(session.model, this.host.cwd),
+      model: await openModel(session.model, { cwd: this.host.cwd, kernel: this.host.kernel }),
       tools,
       limits: spec.limits as AgentLimits,
       overflow: spec.context?.overflow ?? "refuse",

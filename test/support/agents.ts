@@ -1,7 +1,7 @@
 // Test helpers for agents: the small tools agent tests call, scripted-model files, and a runtime with them loaded.
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { createRuntime, type Runtime } from "../../runtime/runtime.ts";
+import { createRuntime, type Runtime, type RuntimeOptions } from "../../runtime/runtime.ts";
 
 /** Tools the agent suites use: two an agent holds, and one loaded in the runtime that it does not hold. */
 export const AGENT_TOOLS = {
@@ -56,10 +56,20 @@ export function writeAgentFiles(
 /** A runtime with the agent tools loaded on `backend` and the reader agent defined. */
 export async function readerRuntime(
   dir: string,
-  options: { backend?: string; stateDir?: string; script?: string; tools?: string[] } = {},
+  options: {
+    backend?: string;
+    stateDir?: string;
+    script?: string;
+    tools?: string[];
+    runtime?: RuntimeOptions;
+  } = {},
 ): Promise<Runtime> {
   const files = writeAgentFiles(dir, options.script);
-  const runtime = createRuntime({ cwd: dir, ...(options.stateDir ? { stateDir: options.stateDir } : {}) });
+  const runtime = createRuntime({
+    cwd: dir,
+    ...(options.stateDir ? { stateDir: options.stateDir } : {}),
+    ...options.runtime,
+  });
   for (const path of Object.values(files.tools))
     await runtime.loadTool(path, { backend: options.backend ?? "v8:in-process" });
   runtime.agents.define({
