@@ -379,6 +379,7 @@ export class Agents implements AgentSessions {
         },
       );
       this.records.set(id, tool.sandboxRecord);
+      this.audit(id, live.agent, tool.sandboxRecord.id, "start", "allow");
       this.running.set(id, live);
       const ending = new Promise<never>((_, reject) =>
         stop.signal.addEventListener("abort", () => reject(stop.signal.reason), { once: true }),
@@ -387,12 +388,14 @@ export class Agents implements AgentSessions {
         answer: string;
       };
       await store.update(id, { status: "done", answer: output.answer });
+      this.audit(id, live.agent, tool.sandboxRecord.id, "done", "allow");
       return { session: id, answer: output.answer };
     } catch (error) {
       const current = await store.get(id);
       if (current?.status !== "cancelled") {
         const code = error instanceof WardenError ? error.code : "INTERNAL";
         await store.update(id, { status: "failed", error: code });
+        this.audit(id, live.agent, tool?.sandboxRecord.id ?? "", "failed", "error", code);
       }
       throw error instanceof WardenError ? error : this.host.kernel.internal(error, `agent session ${id}`);
     } finally {
@@ -403,6 +406,26 @@ export class Agents implements AgentSessions {
       // At once: a cancelled or failed program's sandbox ends now, with whatever it was still doing.
       await tool?.dispose({ now: true });
     }
+  }
+
+  /** A session's start and end, for the audit log (metadata only: the journal holds the content). */
+  private audit(
+    session: string,
+    agent: string,
+    sandbox: string,
+    op: string,
+    decision: "allow" | "error",
+    code?: string,
+  ) {
+    this.host.kernel.audit.record({
+      event: "session",
+      tool: agent,
+      sandbox,
+      session,
+      op,
+      decision,
+      ...(code ? { code } : {}),
+    });
   }
 
   /** The handles an agent's sandbox holds: its conversation, one per tool, and its grants. */

@@ -50,6 +50,10 @@ describe.each(BACKENDS)("an agent session on %s", (backend) => {
     expect(runs).toContain("read-note");
     expect(runs).toContain("count");
     expect(runs).not.toContain("delete-all");
+    expect(audit.filter((r) => r.event === "session").map((r) => [r.session, r.op])).toEqual([
+      [session, "start"],
+      [session, "done"],
+    ]);
     // Metadata only: no message content reaches the audit.
     expect(JSON.stringify(audit)).not.toContain("hello (5 letters)");
   });
