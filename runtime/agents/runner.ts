@@ -47,7 +47,7 @@ const specSchema = z.strictObject({
       turns: z.int().min(1).optional(),
       tokens: z.int().min(1).optional(),
       cost: z.number().positive().optional(),
-      wallMs: z.int().min(1).max(86_400_000).optional(),
+      wallMs: z.int().min(1).max(3_600_000).optional(),
       contextTokens: z.int().min(1).optional(),
     })
     .default({}),
