@@ -86,8 +86,9 @@ export async function loadToolUnderPolicy(
       `${policy.file} does not name a tool "${name}", so it does not run under it; ${names.length ? `it names: ${names.join(", ")}` : "it names no tools"}`,
     );
   }
+  // Each grant as its kind built it from the policy entry: no spec text between the policy and the kernel.
   const grants = Object.fromEntries(
-    entry.grants.map((g) => [g.handle, g.headers ? { spec: g.spec, headers: g.headers } : g.spec]),
+    entry.grants.map((g) => [g.handle, { kind: g.kind.kind, grant: g.grant }]),
   );
   return runtime.loadTool(entry.source, {
     grants,
