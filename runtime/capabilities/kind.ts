@@ -12,6 +12,8 @@ export type ReportProblem = (field: FieldPath, message: string) => void;
 export interface PolicyForm<Scope, Entry> {
   /** A strict schema for the entry (runtime/policy/fields.ts has the helpers), read into the JSON Schema too. */
   readonly schema: z.ZodType<Entry>;
+  /** The entry's field that lists the rights, which a denial's hint names (net: "methods"); default "rights". */
+  readonly rightsField?: string;
   /**
    * The grant an entry stands for, built directly (no spec text in between). `env.cwd` is the policy file's
    * directory. A problem is reported against the field that has it, in the policy's words; then undefined.
@@ -42,6 +44,8 @@ export interface Kind<Services> {
   readonly exampleScope: string;
   /** The policy entry's schema, for the policy file's schema. */
   readonly policySchema: z.ZodType;
+  /** The policy entry's field that lists the rights ("rights", or net's "methods"). */
+  readonly policyRightsField: string;
   /** Parses an entry with the kind's own schema and builds its grant; undefined after reporting problems. */
   policyGrant(entry: unknown, env: KindEnv, problem: ReportProblem): Grant<unknown> | undefined;
   create(services: Services): CapabilityKind;
@@ -57,6 +61,7 @@ export function defineKind<Scope, Resource, Entry, Services>(
     words: definition.words,
     exampleScope: definition.exampleScope,
     policySchema: policy.schema,
+    policyRightsField: policy.rightsField ?? "rights",
     policyGrant(entry, env, problem) {
       // Parsed again by the kind's own schema, which is what types it: the policy schema already accepted it.
       const parsed = policy.schema.safeParse(entry);

@@ -2,7 +2,8 @@
 import { mkdirSync, realpathSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
-import { loadPolicyFor, loadToolUnderPolicy } from "../../runtime/policy/run.ts";
+import { WardenError } from "../../runtime/errors.ts";
+import { inPolicyTerms, loadPolicyFor, loadToolUnderPolicy } from "../../runtime/policy/run.ts";
 import { createRuntime, type Runtime } from "../../runtime/runtime.ts";
 import { failureText } from "../support/failure.ts";
 import { tempDir, writeTool } from "../support/tools.ts";
@@ -48,6 +49,33 @@ tools:
     const loaded = await loadToolUnderPolicy(runtime, policy, "reader");
     expect(await loaded.call({})).toEqual({ text: "hello", k: 1 });
     for (const parse of parses) expect(parse).not.toHaveBeenCalled();
+  });
+});
+
+describe("a denial under a policy", () => {
+  test("names the entry field that lists the kind's rights (net calls them methods) and its origins", () => {
+    const file = join(dir, "net.yaml");
+    writeFileSync(
+      file,
+      `version: 1
+tools:
+  fetcher:
+    source: ./${readerTool().slice(dir.length + 1)}
+    grants:
+      api: { net: { origins: ["https://api.example.com"], methods: [GET] } }
+`,
+    );
+    const policy = loadPolicyFor(runtime, file, dir);
+    const denied = new WardenError(
+      "CAPABILITY_DENIED",
+      'the "POST" right is missing on handle "api"',
+      { handle: "api", grant: "net:POST:https://api.example.com,https://other.example.com" },
+      "to allow it, grant ...",
+    );
+    const hint = (inPolicyTerms(denied, policy, "fetcher") as WardenError).hint;
+    expect(hint).toBe(
+      `to allow it, add POST to tools.fetcher.grants.api.net.methods and add https://other.example.com to tools.fetcher.grants.api.net.origins in ${file}`,
+    );
   });
 });
 

@@ -65,6 +65,7 @@ export const net = defineKind({
   exampleScope: ":ORIGIN",
   policy: {
     schema: entry,
+    rightsField: "methods",
     grant(entry, env, problem) {
       // Each origin on its own, so a problem points at the origin that has it.
       const origins = new Set<string>();
