@@ -15,6 +15,7 @@ import type { LogSink } from "./capabilities/log/index.ts";
 import type { PriceTable } from "./capabilities/model/budget.ts";
 import type { Env } from "./capabilities/model/keys.ts";
 import type { LookupFn } from "./capabilities/net/index.ts";
+import type { Grant } from "./capabilities/types.ts";
 import { type CellOptions, type CellReport, Cells, type Isolation, splitBackend } from "./cells/index.ts";
 import { type GrantRequest, matchGrants, parseDescriptor, type ToolDescriptor } from "./descriptor.ts";
 import { WardenError } from "./errors.ts";
@@ -61,11 +62,21 @@ export interface RuntimeOptions {
 }
 
 /**
+ * A grant already built by its kind (a policy entry compiled by the kind's policy form, runtime/policy/compile.ts):
+ * given to the kernel as it is, with no spec text in between. `kind` names one of the runtime's kinds.
+ */
+export interface BuiltGrant {
+  kind: string;
+  grant: Grant<unknown>;
+}
+
+/**
  * A grant given to a tool, as a spec string in CLI syntax: "fs:read:./data", "net:GET:https://api.example.com",
  * "kv"; or a spec with the headers the kernel adds to its requests (net), whose values may name secrets:
- * `{ spec: "net:GET:https://api.github.com", headers: { Authorization: "Bearer ${secret:github}" } }`.
+ * `{ spec: "net:GET:https://api.github.com", headers: { Authorization: "Bearer ${secret:github}" } }`;
+ * or a grant a kind already built (`BuiltGrant`).
  */
-export type GrantInput = string | { spec: string; headers?: Record<string, string> };
+export type GrantInput = string | { spec: string; headers?: Record<string, string> } | BuiltGrant;
 
 export interface LoadOptions {
   grants?: Record<string, GrantInput>;
@@ -311,6 +322,8 @@ export class Runtime {
 
   private parseGrants(grants: Record<string, GrantInput>, owner: string, identity: string): GrantRequest[] {
     return Object.entries(grants).map(([name, input]) => {
+      if (typeof input === "object" && input !== null && "grant" in input)
+        return this.builtGrant(name, input);
       const spec = typeof input === "string" ? input : input?.spec;
       if (typeof spec !== "string")
         throw new WardenError("USAGE", `grant "${name}" must be a spec string such as "fs:read:./data"`);
@@ -324,6 +337,25 @@ export class Runtime {
         );
       return { name, kind: parsed.kind, grant: parsed.kind.withHeaders(parsed.grant, headers) };
     });
+  }
+
+  /**
+   * A grant its kind built, taken as it is. Its kind must be this runtime's (a kind from another runtime
+   * would hold that runtime's stores) and its rights the kind's own; the scope is the kind's to have built.
+   */
+  private builtGrant(name: string, input: BuiltGrant): GrantRequest {
+    const kind = typeof input.kind === "string" ? this.kernel.kind(input.kind) : undefined;
+    if (!kind)
+      throw new WardenError("USAGE", `grant "${name}" names no capability kind "${String(input.kind)}"`);
+    const rights = Array.isArray(input.grant?.rights) ? input.grant.rights : undefined;
+    const unknown = rights?.filter((right) => !kind.rights.includes(right));
+    if (!rights || unknown === undefined || unknown.length > 0) {
+      throw new WardenError(
+        "USAGE",
+        `grant "${name}" (${kind.kind}) ${unknown?.length ? `has unknown rights ${unknown.join(", ")}` : "has no list of rights"}; valid rights: ${kind.rights.join(", ")}`,
+      );
+    }
+    return { name, kind, grant: input.grant };
   }
 }
 

@@ -26,10 +26,9 @@ export interface PolicyEnv {
 export interface CompiledGrant {
   handle: string;
   kind: CapabilityKind;
+  /** Built by the kind's policy form; what the runtime is given (runtime/policy/run.ts), as it is. */
   grant: Grant<unknown>;
-  /** The grant in CLI spec syntax (absolute paths): what the runtime is given, and parses again. */
-  spec: string;
-  /** Headers the kernel adds (a kind's `headersOf`), `${secret:NAME}` templates: given to the runtime beside `spec`. */
+  /** Headers the grant binds (a kind's `headersOf`), `${secret:NAME}` templates: for naming the secrets a tool uses. */
   headers?: Record<string, string>;
 }
 
@@ -219,9 +218,7 @@ function compileGrant(
     problems.push(at.problem([...path, name, ...field], message)),
   );
   if (!grant || problems.length > before) return undefined;
-  // Bound headers (net) are not part of the spec text: the runtime is given them beside it.
   const headers = kind.headersOf?.(grant);
-  if (headers === undefined || Object.keys(headers).length === 0)
-    return { kind, grant, spec: kind.formatSpec(grant) };
-  return { kind, grant, spec: kind.formatSpec(grant), headers: { ...headers } };
+  if (headers === undefined || Object.keys(headers).length === 0) return { kind, grant };
+  return { kind, grant, headers: { ...headers } };
 }

@@ -151,7 +151,6 @@ export const model = defineKind({
   rights: RIGHTS,
   words: "call a language model",
   exampleScope: ":scripted:./script.yaml",
-  wit: { interface: "model", resource: "Model" },
   policy: { schema: entry, grant: policyGrant },
   create: (services: ModelServices) =>
     createModelKind({ prices: services.modelPrices, env: services.env, secrets: services.secrets }),

@@ -49,7 +49,7 @@ function policy(grants: string): string {
 
 function specs(grants: string): Record<string, string> {
   const tool = loadPolicy(policy(grants), testEnv(), dir).tools.get("reader")!;
-  return Object.fromEntries(tool.grants.map((g) => [g.handle, g.spec]));
+  return Object.fromEntries(tool.grants.map((g) => [g.handle, g.kind.formatSpec(g.grant)]));
 }
 
 function problems(grants: string): string[] {
@@ -120,7 +120,8 @@ describe("the model policy entry", () => {
       dir,
     ).tools.get("reader")!;
     const [compiled] = tool.grants;
-    expect(compiled!.kind.parseSpec(compiled!.spec.slice("model:".length), { cwd: "/elsewhere" })).toEqual(
+    const spec = compiled!.kind.formatSpec(compiled!.grant);
+    expect(compiled!.kind.parseSpec(spec.slice("model:".length), { cwd: "/elsewhere" })).toEqual(
       compiled!.grant,
     );
   });
