@@ -5,7 +5,7 @@ import { dirname, resolve } from "node:path";
 import { kindNamed } from "../capabilities/index.ts";
 import type { CapabilityKind, Grant, KindEnv } from "../capabilities/types.ts";
 import { DEFAULT_LIMITS, type Limits } from "../isolates/types.ts";
-import { type SecretSource, secretRefs } from "../secrets.ts";
+import type { SecretSource } from "../secrets.ts";
 import { readDocument } from "./document.ts";
 import { invalid, type Locator, type Problem } from "./problems.ts";
 import {
@@ -28,8 +28,8 @@ export interface CompiledGrant {
   kind: CapabilityKind;
   /** Built by the kind's policy form; what the runtime is given (runtime/policy/run.ts), as it is. */
   grant: Grant<unknown>;
-  /** Headers the grant binds (a kind's `headersOf`), `${secret:NAME}` templates: for naming the secrets a tool uses. */
-  headers?: Record<string, string>;
+  /** The kernel secrets the grant uses (its kind's `secretsOf`): names only, for people. */
+  secrets: readonly string[];
 }
 
 export interface CompiledTool {
@@ -98,8 +98,7 @@ export function loadPolicy(file: string, env: PolicyEnv, cwd = process.cwd()): C
 /** The secret names a compiled tool's grants use, sorted: names only, never where or what they are. */
 export function secretsUsed(tool: CompiledTool): string[] {
   const names = new Set<string>();
-  for (const g of tool.grants)
-    for (const t of Object.values(g.headers ?? {})) for (const r of secretRefs(t)) names.add(r);
+  for (const g of tool.grants) for (const name of g.secrets) names.add(name);
   return [...names].sort();
 }
 
@@ -218,7 +217,5 @@ function compileGrant(
     problems.push(at.problem([...path, name, ...field], message)),
   );
   if (!grant || problems.length > before) return undefined;
-  const headers = kind.headersOf?.(grant);
-  if (headers === undefined || Object.keys(headers).length === 0) return { kind, grant };
-  return { kind, grant, headers: { ...headers } };
+  return { kind, grant, secrets: kind.secretsOf?.(grant) ?? [] };
 }

@@ -118,7 +118,7 @@ tools:
       "X-Key": `\${secret:key}`,
       Accept: "application/json",
     };
-    expect(api!.headers).toEqual(headers);
+    expect(api!.secrets).toEqual(["github", "key"]);
     expect((api!.grant.scope as { headers?: unknown }).headers).toEqual(headers);
     expect(secretsUsed(tool)).toEqual(["github", "key"]);
     // The guest's audit form of the grant names neither a header nor a secret.
