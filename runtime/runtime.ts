@@ -17,6 +17,7 @@ import { type CellOptions, type CellReport, Cells, type Isolation, splitBackend 
 import { type GrantRequest, matchGrants, parseDescriptor, type ToolDescriptor } from "./descriptor.ts";
 import { WardenError } from "./errors.ts";
 import { internalReporter } from "./internal.ts";
+import { SandboxPool, type SandboxPoolOptions } from "./isolates/pool.ts";
 import { quickjsBackend } from "./isolates/quickjs/index.ts";
 import { type Backend, DEFAULT_LIMITS, type Limits, type SandboxModule } from "./isolates/types.ts";
 import { v8Backend } from "./isolates/v8/index.ts";
@@ -46,6 +47,8 @@ export interface RuntimeOptions {
   isolation?: Isolation;
   /** Pooling, sharing and hardening of cells. */
   cells?: CellOptions;
+  /** Pre-started in-process sandboxes (v8, quickjs) per backend and limits; `{ spares: 0 }` turns it off. */
+  sandboxPool?: SandboxPoolOptions;
 }
 
 /** A grant given to a tool, as a spec string in CLI syntax: "fs:read:./data", "net:GET:https://api.example.com", "kv". */
@@ -90,6 +93,8 @@ export class Runtime {
   private readonly backends = new Map<string, Backend>();
   private readonly tools = new Set<Tool>();
   private readonly cells: Cells;
+  /** In-process spares; cells keep their own (their processes, runtime/cells/pool.ts). */
+  readonly sandboxPool: SandboxPool;
   readonly isolation: Isolation;
 
   constructor(options: RuntimeOptions = {}) {
@@ -110,8 +115,11 @@ export class Runtime {
       quota: options.quota,
       internal: internalReporter(options.stateDir),
     });
-    for (const backend of [v8Backend, quickjsBackend, wasmBackend, ...(options.backends ?? [])])
-      this.backends.set(backend.name, backend);
+    this.sandboxPool = new SandboxPool(options.sandboxPool);
+    for (const backend of [v8Backend, quickjsBackend, wasmBackend, ...(options.backends ?? [])]) {
+      const pooled = backend === v8Backend || backend === quickjsBackend;
+      this.backends.set(backend.name, pooled ? this.sandboxPool.wrap(backend) : backend);
+    }
   }
 
   /** The newest audit records kept in memory. */
@@ -209,6 +217,7 @@ export class Runtime {
   async close(): Promise<void> {
     for (const tool of this.tools) await tool.dispose();
     this.tools.clear();
+    await this.sandboxPool.close();
     await this.cells.close();
     this.kernel.audit.close();
     this.kv.close();
