@@ -6,6 +6,12 @@ export interface SandboxPoolOptions {
   spares?: number;
   /** How many backend-and-limits keys keep spares at once; the least recently used gives way (default 4). */
   keys?: number;
+  /**
+   * How long no load may have taken a spare before the pool refills (default 20 ms). Starting a sandbox
+   * holds the kernel's thread for a few ms; refilled at once, it would land inside the load that just took
+   * a spare (and the loads after it, in a burst) instead of in the idle time between loads.
+   */
+  quietMs?: number;
 }
 
 /** What a spare answers if anything in it called the host before it was handed out (nothing runs in it). */
@@ -31,6 +37,8 @@ export class SandboxPool {
   /** Ready spares by key, in least-recently-used order (a Map keeps insertion order). */
   private readonly ready = new Map<string, Spare[]>();
   private readonly filling = new Set<string>();
+  private readonly quietMs: number;
+  private lastTake = 0;
   private closed = false;
   /** Loads that got a ready sandbox; for tests and the bench. */
   taken = 0;
@@ -38,6 +46,14 @@ export class SandboxPool {
   constructor(options: SandboxPoolOptions = {}) {
     this.spares = options.spares ?? 2;
     this.maxKeys = options.keys ?? 4;
+    this.quietMs = options.quietMs ?? 20;
+  }
+
+  /** Ready sandboxes across every key. */
+  get spareCount(): number {
+    let count = 0;
+    for (const list of this.ready.values()) count += list.length;
+    return count;
   }
 
   /** A backend whose `create` takes a spare of the same limits when one is ready. */
@@ -68,6 +84,7 @@ export class SandboxPool {
       await spare.sandbox.dispose();
       spare = list?.shift();
     }
+    this.lastTake = performance.now();
     this.refill(backend, limits, key);
     if (!spare) return backend.create({ limits, hostCall });
     this.taken++;
@@ -75,16 +92,21 @@ export class SandboxPool {
     return spare.sandbox;
   }
 
-  /** Tops the key up, one spare at a time, after the current turn: a load waits for none of it. */
+  /** Tops the key up, one spare at a time, once no load has taken one for `quietMs`: no load waits for it. */
   private refill(backend: Backend, limits: Limits, key: string): void {
     if (this.filling.has(key)) return;
     this.filling.add(key);
     this.evict();
-    setImmediate(async () => {
+    const fill = async () => {
       try {
         for (;;) {
           const list = this.ready.get(key);
           if (this.closed || list === undefined || list.length >= this.spares) return;
+          const quiet = performance.now() - this.lastTake;
+          if (quiet < this.quietMs) {
+            await new Promise((resolve) => setTimeout(resolve, this.quietMs - quiet).unref());
+            continue;
+          }
           const spare = await this.start(backend, limits);
           if (this.closed || !this.ready.has(key)) {
             await spare.sandbox.dispose();
@@ -98,7 +120,8 @@ export class SandboxPool {
       } finally {
         this.filling.delete(key);
       }
-    });
+    };
+    void fill();
   }
 
   private async start(backend: Backend, limits: Limits): Promise<Spare> {

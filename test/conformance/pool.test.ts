@@ -9,7 +9,11 @@ import { v8Backend } from "../../runtime/isolates/v8/index.ts";
 import { ENGINES, tempDir, writeTool } from "../support/tools.ts";
 
 const backends = { v8: v8Backend, quickjs: quickjsBackend };
-const turn = () => new Promise((resolve) => setTimeout(resolve, 50));
+/** Waits (up to 10 s, for a loaded machine) until the pool holds `spares` ready sandboxes. */
+async function refilled(pool: SandboxPool, spares = 2): Promise<void> {
+  for (let waited = 0; pool.spareCount < spares && waited < 10_000; waited += 20)
+    await new Promise((resolve) => setTimeout(resolve, 20));
+}
 
 /** A tool that counts its own calls in a global, and reports whether it saw anything left by another. */
 const LEAKY = {
@@ -43,7 +47,7 @@ describe.each(ENGINES)("%s", (engine) => {
           seen: 2,
         });
         await sandbox.dispose();
-        await turn(); // the refill runs after the load's turn
+        await refilled(pool); // the refill runs once loads have paused
       }
       // The first load found the pool empty; every later one took a ready sandbox.
       expect(pool.taken).toBe(3);
@@ -61,7 +65,7 @@ describe.each(ENGINES)("%s", (engine) => {
         const tool = await runtime.loadTool(file, { backend: engine });
         expect(await tool.call({})).toEqual({ loads: 1, calls: 1, polluted: "yes", marker: null });
         await tool.dispose();
-        await turn();
+        await refilled(runtime.sandboxPool);
       }
       // Two tools alive at once, each from the pool: still separate.
       const [a, b] = await Promise.all([
@@ -87,14 +91,14 @@ describe.each(ENGINES)("%s", (engine) => {
       const big = await runtime.loadTool(file, { backend: engine });
       expect(await big.call({})).toBe(24);
       await big.dispose();
-      await turn();
+      await refilled(runtime.sandboxPool);
       for (let i = 0; i < 2; i++) {
         // The pool holds 64 MiB spares; a 16 MiB tool must get a 16 MiB sandbox (the second time, a spare).
         const small = await runtime.loadTool(file, { backend: engine, limits: { memoryMb: 16 } });
         const error = await small.call({}).catch((e: unknown) => e);
         expect(error).toMatchObject({ code: "LIMIT_EXCEEDED" });
         await small.dispose();
-        await turn();
+        await refilled(runtime.sandboxPool, 4); // two spares of 64 MiB, then two of 16 MiB
       }
       expect(runtime.sandboxPool.taken).toBe(1);
     } finally {
