@@ -98,6 +98,20 @@ for (const subject of [...inProcess, bareIsolate]) {
   if (subject.name.startsWith("warden"))
     figures.push(...(await throughput(subject, sizes, cores * 4, cores)));
 }
+// With a state directory every call's audit record is fsynced before the call returns; concurrent calls share
+// one commit (group commit), so this shows what durability costs under load.
+{
+  const durable = createRuntime({
+    log: () => {},
+    isolation: "in-process",
+    stateDir: mkdtempSync(join(tmpdir(), "warden-bench-state-")),
+  });
+  progress("throughput with a durable audit log: warden v8");
+  const subject = wardenSubject(durable, "warden v8", { backend: "v8" });
+  for (const f of await throughput(subject, sizes, cores * 4, 0))
+    figures.push({ ...f, metric: `${f.metric}, durable audit (state directory)` });
+  await durable.close();
+}
 // Last, so the memory it takes (and gives back, not always to the OS) does not weigh on the other figures.
 for (const subject of inProcess) {
   const engine = subject.backend === "quickjs" ? "quickjs" : "v8";
