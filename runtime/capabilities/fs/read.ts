@@ -55,11 +55,13 @@ async function readCapped(
     } catch (error) {
       throw fsError(error, path.shown);
     }
-    // Synchronous only on the root's own local filesystem; a mount below the root (another `dev`) is not known to be local.
+    // Synchronous only where every file under the root is on its local filesystem (no mount below it), and
+    // only for a small regular file: closing a device can wait on its driver (a tape rewinds on close).
     let sync = root.local;
     try {
-      const stats = regularFile(sync ? fstatSync(fd) : await fstatAsync(fd), path.shown);
-      if (stats.dev !== root.dev || stats.size > SYNC_READ_MAX) sync = false;
+      const stats = sync ? fstatSync(fd) : await fstatAsync(fd);
+      if (!stats.isFile() || stats.dev !== root.dev || stats.size > SYNC_READ_MAX) sync = false;
+      regularFile(stats, path.shown);
       if (stats.size > MAX_IO_BYTES) throw tooLarge(path.shown);
       // The size is only a hint: the file may grow while we read, so the cap is enforced on bytes read.
       ctx.reserve?.(stats.size + 1);

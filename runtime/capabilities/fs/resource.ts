@@ -1,6 +1,6 @@
 // Owns one handle's open root directory, and keeps its fd number valid while any call is using it.
 import { fstat } from "node:fs";
-import { statfs } from "node:fs/promises";
+import { readFile, statfs } from "node:fs/promises";
 import { promisify } from "node:util";
 import { WardenError } from "../../errors.ts";
 
@@ -20,6 +20,29 @@ const LOCAL_FILESYSTEMS = new Set([
 ]);
 
 /**
+ * Whether any mount point lies strictly below `root` (in this process's mount namespace). mountinfo's
+ * fifth field is the mount point, with space, tab, newline and backslash written as octal escapes.
+ */
+async function mountedBelow(root: string): Promise<boolean> {
+  let text: string;
+  try {
+    text = await readFile("/proc/self/mountinfo", "utf8");
+  } catch {
+    return true; // cannot tell: assume the worst, and stay asynchronous
+  }
+  const prefix = root === "/" ? "/" : `${root}/`;
+  for (const line of text.split("\n")) {
+    const field = line.split(" ")[4];
+    if (field === undefined) continue;
+    const point = field.replace(/\\([0-7]{3})/g, (_, octal: string) =>
+      String.fromCharCode(Number.parseInt(octal, 8)),
+    );
+    if (point !== root && point.startsWith(prefix)) return true;
+  }
+  return false;
+}
+
+/**
  * Calls name the root by fd number inside /proc/self/fd paths. If the fd were closed mid-call, the number
  * could be reused by an unrelated open and the call would land in another directory; so close() waits
  * until every call that started has finished, and no call starts once close() has begun.
@@ -30,8 +53,9 @@ export class RootDir {
   #closing: Promise<void> | undefined;
   #drained: (() => void) | undefined;
   /**
-   * The root's filesystem is local (LOCAL_FILESYSTEMS): small reads of a file on that same filesystem (same
-   * `dev`) may use synchronous calls on the already-open fd (read.ts says which and why).
+   * The root's filesystem is local (LOCAL_FILESYSTEMS) and nothing is mounted below the root when the
+   * handle opened, so every file the walk reaches is on it: small reads may use synchronous calls on the
+   * already-open fd (read.ts says which and why).
    */
   readonly local: boolean;
   /** The root's device: a file with another `dev` is on a filesystem mounted below the root. */
@@ -43,12 +67,16 @@ export class RootDir {
     this.dev = dev;
   }
 
-  /** Takes ownership of an open directory; learns, once per handle, which filesystem it is on. */
-  static async of(handle: DirHandle): Promise<RootDir> {
+  /**
+   * Takes ownership of an open directory, `root` being its host path; learns, once per handle, which
+   * filesystem it is on and whether anything is mounted below it.
+   */
+  static async of(handle: DirHandle, root: string): Promise<RootDir> {
     try {
       const fs = await statfs(`/proc/self/fd/${handle.fd}`);
       const { dev } = await promisify(fstat)(handle.fd);
-      return new RootDir(handle, LOCAL_FILESYSTEMS.has(fs.type), dev);
+      const local = LOCAL_FILESYSTEMS.has(fs.type) && !(await mountedBelow(root));
+      return new RootDir(handle, local, dev);
     } catch (error) {
       await handle.close();
       throw error;
