@@ -20,6 +20,7 @@ import { type CellOptions, type CellReport, Cells, type Isolation, splitBackend 
 import { type GrantRequest, matchGrants, parseDescriptor, type ToolDescriptor } from "./descriptor.ts";
 import { WardenError } from "./errors.ts";
 import { internalReporter } from "./internal.ts";
+import { SandboxPool, type SandboxPoolOptions } from "./isolates/pool.ts";
 import { threadBackend } from "./isolates/thread/backend.ts";
 import { type Backend, DEFAULT_LIMITS, type Limits, type SandboxModule } from "./isolates/types.ts";
 import { v8Backend } from "./isolates/v8/index.ts";
@@ -59,6 +60,8 @@ export interface RuntimeOptions {
   modelPrices?: PriceTable;
   /** The kernel's environment, where model providers' default keys and base URLs are read. Default: process.env. */
   env?: Env;
+  /** Pre-started in-process sandboxes (v8, quickjs) per backend and limits; `{ spares: 0 }` turns it off. */
+  sandboxPool?: SandboxPoolOptions;
 }
 
 /**
@@ -117,6 +120,8 @@ export class Runtime {
   private readonly backends = new Map<string, Backend>();
   private readonly tools = new Set<Tool>();
   private readonly cells: Cells;
+  /** In-process spares; cells keep their own (their processes, runtime/cells/pool.ts). */
+  readonly sandboxPool: SandboxPool;
   readonly isolation: Isolation;
   /** The kernel's secrets: kernel-side code (a kind) resolves one by name; a guest never can. */
   readonly secrets: SecretStore;
@@ -147,10 +152,14 @@ export class Runtime {
       quota: options.quota,
       internal: internalReporter(options.stateDir),
     });
+    this.sandboxPool = new SandboxPool(options.sandboxPool);
     // QuickJS runs its guest on the calling thread, so in this process each of its sandboxes gets a thread
     // of its own: no guest holds the kernel's thread, even in a builtin QuickJS cannot interrupt.
-    for (const backend of [v8Backend, threadBackend("quickjs"), wasmBackend, ...(options.backends ?? [])])
-      this.backends.set(backend.name, backend);
+    const quickjs = threadBackend("quickjs");
+    for (const backend of [v8Backend, quickjs, wasmBackend, ...(options.backends ?? [])]) {
+      const pooled = backend === v8Backend || backend === quickjs;
+      this.backends.set(backend.name, pooled ? this.sandboxPool.wrap(backend) : backend);
+    }
   }
 
   /** The newest audit records kept in memory. */
@@ -248,6 +257,7 @@ export class Runtime {
   async close(): Promise<void> {
     for (const tool of this.tools) await tool.dispose();
     this.tools.clear();
+    await this.sandboxPool.close();
     await this.cells.close();
     this.kernel.audit.close();
     this.kv.close();
