@@ -444,11 +444,15 @@ export class Kernel {
     if (!parsed.success)
       throw new WardenError("INVALID_ARGUMENT", `bad attenuation request: ${formatIssues(parsed.error)}`);
     const { rights: wanted, ...scopeRequest } = parsed.data;
-    const rights = wanted ?? [...parent.grant.rights];
-    for (const right of rights) {
+    for (const right of wanted ?? []) {
       if (!parent.grant.rights.includes(right))
         throw this.missingRight(parent, right, "cannot be delegated: the parent lacks it");
     }
+    // The parent's rights that were asked for, each once: a request naming "read" 20,000 times would
+    // otherwise give a handle that many, kept on the kernel's heap for as long as the sandbox holds it.
+    const rights = wanted
+      ? parent.grant.rights.filter((right) => wanted.includes(right))
+      : [...parent.grant.rights];
     let scope = parent.grant.scope;
     if (Object.keys(scopeRequest).length > 0) {
       const narrowing = parent.kind.narrowArgs.safeParse(scopeRequest, { error: boundedIssues });
