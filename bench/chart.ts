@@ -1,4 +1,5 @@
 // Draws bench figures as an SVG a person can read at a glance: one panel per metric, one bar per subject.
+import type { GoalResult } from "./goals.ts";
 import type { Figure } from "./harness.ts";
 
 const WIDTH = 860;
@@ -12,9 +13,23 @@ function format(value: number, unit: string): string {
 }
 
 /** Bars are on a log scale, because the subjects differ by orders of magnitude; the numbers are printed on each bar. */
-export function chart(figures: Figure[], metrics: string[], title: string): string {
+export function chart(figures: Figure[], metrics: string[], title: string, goals: GoalResult[] = []): string {
   const parts: string[] = [];
   let y = 40;
+  if (goals.length > 0) {
+    parts.push(`<text x="10" y="${y}" font-weight="bold">Goals (issue 16), ratios from this run</text>`);
+    y += 18;
+    for (const g of goals) {
+      const value = Number.isNaN(g.value) ? "-" : g.value.toFixed(2);
+      const colour = g.status === "met" ? "#2f855a" : g.status === "MISSED" ? "#c53030" : "#718096";
+      parts.push(
+        `<text x="10" y="${y}">${xml(g.goal)}</text>`,
+        `<text x="${WIDTH - 290}" y="${y}" fill="${colour}">${xml(`${value} (goal ${g.target}; was ${g.was}) ${g.status}`)}</text>`,
+      );
+      y += 16;
+    }
+    y += 22;
+  }
   for (const metric of metrics) {
     const rows = figures.filter((f) => f.metric === metric && Number.isFinite(f.median) && f.median > 0);
     if (rows.length === 0) continue;

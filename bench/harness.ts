@@ -6,13 +6,15 @@ export interface Figure {
   metric: string;
   /** Who was measured, e.g. "warden v8" or "bare isolated-vm". */
   subject: string;
-  unit: "ms" | "us" | "KiB" | "calls/s";
+  unit: "ms" | "us" | "KiB" | "calls/s" | "sandboxes";
   samples: number;
   median: number;
   p90: number;
   p99: number;
   min: number;
   max: number;
+  /** What a reader needs besides the numbers (why a bounded run stopped, how often rogues hit limits). */
+  note?: string;
 }
 
 export interface Machine {

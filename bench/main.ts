@@ -1,10 +1,11 @@
-// `npm run bench`: runs every measurement side by side, prints a table with ratios, and writes JSON and SVG.
+// `npm run bench`: runs every measurement side by side, prints a table with ratios and the goals, writes JSON and SVG.
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
 import { createRuntime } from "../runtime/index.ts";
 import { chart } from "./chart.ts";
+import { evaluateGoals, printGoals } from "./goals.ts";
 import { type Figure, machine } from "./harness.ts";
 import {
   bareIsolate,
@@ -17,6 +18,7 @@ import {
 } from "./subjects/index.ts";
 import {
   capabilityCalls,
+  capacity,
   coldStart,
   FULL,
   hostOperations,
@@ -30,10 +32,15 @@ const { values } = parseArgs({
   options: {
     quick: { type: "boolean", default: false },
     json: { type: "string" },
-    svg: { type: "string", default: "bench/results/latest.svg" },
+    svg: { type: "string" },
   },
 });
 const sizes = values.quick ? QUICK : FULL;
+// A full run is the one quoted: its figures and chart are kept, by date, in bench/figures/. A quick run is a
+// smoke test: its chart goes to bench/results/ (not committed), its JSON only where asked.
+const day = new Date().toISOString().slice(0, 10);
+const jsonPath = values.json ?? (values.quick ? undefined : `bench/figures/${day}.json`);
+const svgPath = values.svg ?? (values.quick ? "bench/results/latest.svg" : `bench/figures/${day}.svg`);
 // In-process is the like-for-like comparison with bare isolated-vm; cells (Warden's default) add a process
 // boundary and are measured as their own subject.
 const runtime = createRuntime({ log: () => {}, isolation: "in-process" });
@@ -57,6 +64,10 @@ for (const subject of [...wardens, ...baselines]) {
         : sizes,
     ),
   );
+  if (subject.warden && subject !== inCell) {
+    progress(`cold start, back to back: ${subject.name}`);
+    figures.push(await coldStart(subject, sizes, true));
+  }
   progress(`warm calls: ${subject.name}`);
   figures.push(
     ...(await warmCalls(
@@ -87,25 +98,58 @@ for (const subject of [...inProcess, bareIsolate]) {
   if (subject.name.startsWith("warden"))
     figures.push(...(await throughput(subject, sizes, cores * 4, cores)));
 }
+// With a state directory every call's audit record is fsynced before the call returns; concurrent calls share
+// one commit (group commit), so this shows what durability costs under load.
+{
+  const durable = createRuntime({
+    log: () => {},
+    isolation: "in-process",
+    stateDir: mkdtempSync(join(tmpdir(), "warden-bench-state-")),
+  });
+  progress("throughput with a durable audit log: warden v8");
+  const subject = wardenSubject(durable, "warden v8", { backend: "v8" });
+  for (const f of await throughput(subject, sizes, cores * 4, 0))
+    figures.push({ ...f, metric: `${f.metric}, durable audit (state directory)` });
+  await durable.close();
+}
+// Last, so the memory it takes (and gives back, not always to the OS) does not weigh on the other figures.
+for (const subject of inProcess) {
+  const engine = subject.backend === "quickjs" ? "quickjs" : "v8";
+  progress(`sandboxes alive at once (up to ${sizes.capacity[engine]}): ${subject.name}`);
+  figures.push(...(await capacity(subject, sizes.capacity[engine], sizes.capacity)));
+}
 await runtime.close();
 
+const goals = evaluateGoals(figures, {
+  alive: sizes.idle[sizes.idle.length - 1]!,
+  sandboxes: cores * 4,
+  rogues: cores,
+  quick: values.quick,
+  capacity: { v8: sizes.capacity.v8, quickjs: sizes.capacity.quickjs },
+});
 printTable(figures);
-printGoals(figures);
+printGoals(goals);
 const metrics = [...new Set(figures.map((f) => f.metric))].filter(
   (m) => !m.startsWith("latency") && !m.includes("host JS heap"),
 );
-mkdirSync(dirname(values.svg), { recursive: true });
+mkdirSync(dirname(svgPath), { recursive: true });
 writeFileSync(
-  values.svg,
-  chart(figures, metrics, `Warden bench, ${machine().cpu}, ${machine().cores} cores, Node ${machine().node}`),
+  svgPath,
+  chart(
+    figures,
+    metrics,
+    `Warden bench${values.quick ? " (--quick smoke run)" : ""}, ${machine().cpu}, ${machine().cores} cores, Node ${machine().node}`,
+    goals,
+  ),
 );
-progress(`chart: ${values.svg}`);
-if (values.json) {
+progress(`chart: ${svgPath}`);
+if (jsonPath) {
+  mkdirSync(dirname(jsonPath), { recursive: true });
   writeFileSync(
-    values.json,
-    `${JSON.stringify({ machine: machine(), quick: values.quick, figures }, null, 2)}\n`,
+    jsonPath,
+    `${JSON.stringify({ machine: machine(), quick: values.quick, figures, goals }, null, 2)}\n`,
   );
-  progress(`figures: ${values.json}`);
+  progress(`figures: ${jsonPath}`);
 }
 
 function reference(metric: string, subject: string): Figure | undefined {
@@ -124,60 +168,8 @@ function printTable(all: Figure[]): void {
       const ratio = warden && f !== warden ? `${(f.median / warden.median).toFixed(2)}x warden v8` : "";
       const spread = f.samples > 1 ? `p90 ${f.p90.toFixed(1)}  p99 ${f.p99.toFixed(1)}  n=${f.samples}` : "";
       console.log(
-        `  ${f.subject.padEnd(26)} ${f.median.toFixed(1).padStart(10)} ${f.unit.padEnd(8)} ${spread.padEnd(34)} ${ratio}`,
+        `  ${f.subject.padEnd(26)} ${f.median.toFixed(1).padStart(10)} ${f.unit.padEnd(9)} ${spread.padEnd(34)} ${ratio}${f.note ? `  (${f.note})` : ""}`,
       );
     }
-  }
-}
-
-function printGoals(all: Figure[]): void {
-  const ratio = (metric: string, a: string, b: string) => {
-    const x = all.find((f) => f.metric === metric && f.subject === a);
-    const y = all.find((f) => f.metric === metric && f.subject === b);
-    return x && y ? x.median / y.median : Number.NaN;
-  };
-  const idle = `idle memory per sandbox, RSS (${sizes.idle[sizes.idle.length - 1]} alive)`;
-  const quickjsIdle = all.find((f) => f.metric === idle && f.subject === "warden quickjs");
-  const goals: Array<[string, number, (v: number) => boolean, string]> = [
-    [
-      "warm call: warden v8 / bare isolated-vm",
-      ratio("warm call, small JSON", "warden v8", "bare isolated-vm"),
-      (v) => v <= 1.5,
-      "<= 1.5",
-    ],
-    [
-      "cold start: warden v8 / bare isolated-vm",
-      ratio("cold start (load, first call, dispose)", "warden v8", "bare isolated-vm"),
-      (v) => v <= 2,
-      "<= 2",
-    ],
-    [
-      "cold start: MCP stdio / warden v8",
-      ratio("cold start (load, first call, dispose)", "MCP server over stdio", "warden v8"),
-      (v) => v >= 20,
-      ">= 20",
-    ],
-    [
-      "warm call: MCP stdio / warden v8",
-      ratio("warm call, small JSON", "MCP server over stdio", "warden v8"),
-      (v) => v >= 10,
-      ">= 10",
-    ],
-    [
-      "idle RSS: warden v8 / bare isolated-vm",
-      ratio(idle, "warden v8", "bare isolated-vm"),
-      (v) => v <= 1.5,
-      "<= 1.5",
-    ],
-    ["idle RSS per QuickJS sandbox (KiB)", quickjsIdle?.median ?? Number.NaN, (v) => v < 200, "< 200"],
-  ];
-  console.log(
-    "\nGoals (from this run; see bench/README.md for what each miss costs and what would remove it)",
-  );
-  for (const [name, value, ok, target] of goals) {
-    const verdict = Number.isNaN(value) ? "not measured" : ok(value) ? "met" : "MISSED";
-    console.log(
-      `  ${name.padEnd(44)} ${Number.isNaN(value) ? "-" : value.toFixed(2)}  (goal ${target})  ${verdict}`,
-    );
   }
 }

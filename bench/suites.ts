@@ -1,9 +1,13 @@
 // The measurements: cold start, warm calls, capability calls, idle memory, and throughput under misbehaviour.
-import { readFile, writeFile } from "node:fs/promises";
+import { closeSync, constants, fstatSync, open as openCallback, readSync } from "node:fs";
+import { open, readFile, writeFile } from "node:fs/promises";
+import { freemem } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 import { MemoryKvStore } from "../runtime/capabilities/kv/store.ts";
 import { createRuntime, type Runtime, WardenError } from "../runtime/index.ts";
+import { HOST_SAME_WALK, METRIC } from "./goals.ts";
 import { collect, type Figure, sample, summarise } from "./harness.ts";
 import type { Subject } from "./subjects/index.ts";
 
@@ -13,6 +17,8 @@ export interface Sizes {
   idle: readonly number[];
   capabilityOps: number;
   throughputMs: number;
+  /** Sandboxes the capacity run aims to keep alive at once, per engine, and its bounds. */
+  capacity: { v8: number; quickjs: number; seconds: number; maxGiB: number };
 }
 
 export const FULL: Sizes = {
@@ -21,23 +27,41 @@ export const FULL: Sizes = {
   idle: [1, 100, 1000],
   capabilityOps: 500,
   throughputMs: 3000,
+  capacity: { v8: 1000, quickjs: 10_000, seconds: 180, maxGiB: 16 },
 };
-export const QUICK: Sizes = { cold: 3, warm: 50, idle: [1, 10], capabilityOps: 20, throughputMs: 300 };
+export const QUICK: Sizes = {
+  cold: 3,
+  warm: 50,
+  idle: [1, 10],
+  capabilityOps: 20,
+  throughputMs: 300,
+  capacity: { v8: 20, quickjs: 50, seconds: 20, maxGiB: 2 },
+};
 
 const SMALL = JSON.stringify({ data: "hello" });
 const LARGE = JSON.stringify({ data: "x".repeat(64 * 1024) });
 
-export async function coldStart(subject: Subject, sizes: Sizes): Promise<Figure> {
-  const values = await sample(
-    async () => {
-      const instance = await subject.start();
-      await instance.call(SMALL);
-      await instance.stop();
-    },
-    sizes.cold,
-    1,
-  );
-  return summarise("cold start (load, first call, dispose)", subject.name, "ms", values);
+/**
+ * Load, first call, dispose: the latency of one load. Samples are 100 ms apart (untimed), as loads are in a
+ * host that is not saturated, so a pool of pre-started sandboxes has the idle time it needs to refill.
+ * `backToBack` drops the gap: then a pool's refill runs inside the next load, and the figure shows the
+ * whole cost of a start, wherever it is paid.
+ */
+export async function coldStart(subject: Subject, sizes: Sizes, backToBack = false): Promise<Figure> {
+  const once = async () => {
+    const instance = await subject.start();
+    await instance.call(SMALL);
+    await instance.stop();
+  };
+  await once();
+  const values: number[] = [];
+  for (let i = 0; i < sizes.cold; i++) {
+    if (!backToBack) await new Promise((resolve) => setTimeout(resolve, 100));
+    const start = process.hrtime.bigint();
+    await once();
+    values.push(Number(process.hrtime.bigint() - start) / 1e6);
+  }
+  return summarise(backToBack ? METRIC.coldBackToBack : METRIC.cold, subject.name, "ms", values);
 }
 
 export async function warmCalls(subject: Subject, sizes: Sizes): Promise<Figure[]> {
@@ -46,7 +70,7 @@ export async function warmCalls(subject: Subject, sizes: Sizes): Promise<Figure[
     const small = await sample(() => instance.call(SMALL), sizes.warm, Math.min(100, sizes.warm), 1000);
     const large = await sample(() => instance.call(LARGE), Math.ceil(sizes.warm / 4), 10, 1000);
     return [
-      summarise("warm call, small JSON", subject.name, "us", small),
+      summarise(METRIC.warm, subject.name, "us", small),
       summarise("warm call, 64 KiB JSON", subject.name, "us", large),
     ];
   } finally {
@@ -79,14 +103,7 @@ export async function capabilityCalls(
       const full = await sample(() => tool.call({ op, n }), 10, 2);
       const baseMedian = [...base].sort((a, b) => a - b)[Math.floor(base.length / 2)]!;
       const perOp = full.map((ms) => ((ms - baseMedian) / n) * 1000);
-      figures.push(
-        summarise(
-          op === "fs" ? "capability call: fs read of a small file" : "capability call: kv get",
-          label,
-          "us",
-          perOp,
-        ),
-      );
+      figures.push(summarise(op === "fs" ? METRIC.fs : "capability call: kv get", label, "us", perOp));
     }
   } finally {
     await tool.dispose();
@@ -101,13 +118,48 @@ export async function hostOperations(dir: string, sizes: Sizes): Promise<Figure[
   const file = join(dir, "small.txt");
   await writeFile(file, "a small file\n");
   figures.push(
-    summarise(
-      "capability call: fs read of a small file",
-      "host, directly",
-      "us",
-      await sample(() => readFile(file, "utf8"), n, 20, 1000),
-    ),
+    summarise(METRIC.fs, "host, directly", "us", await sample(() => readFile(file, "utf8"), n, 20, 1000)),
   );
+  // The same walk done by the host without Warden: open relative to a held directory fd with O_NOFOLLOW
+  // (refusing FIFOs and devices), fstat, one read of the known size plus one, close. HOST_SAME_WALK makes
+  // exactly the calls Warden's fs kind makes (the open asynchronous, the fd calls synchronous); the other
+  // makes every call asynchronously, as a host would write it with fs/promises.
+  const root = await open(dir, constants.O_RDONLY | constants.O_DIRECTORY);
+  const flags = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK | constants.O_NOCTTY;
+  const path = `/proc/self/fd/${root.fd}/small.txt`;
+  const openFd = promisify(openCallback);
+  try {
+    const same = async () => {
+      const fd = await openFd(path, flags);
+      try {
+        const stats = fstatSync(fd);
+        if (!stats.isFile()) throw new Error("not a regular file");
+        const buffer = new Uint8Array(stats.size + 1);
+        const bytesRead = readSync(fd, buffer, 0, buffer.length, null);
+        return Buffer.from(buffer.buffer, 0, bytesRead).toString("utf8");
+      } finally {
+        closeSync(fd);
+      }
+    };
+    const allAsync = async () => {
+      const file = await open(path, flags);
+      try {
+        const stats = await file.stat();
+        if (!stats.isFile()) throw new Error("not a regular file");
+        const buffer = new Uint8Array(stats.size + 1);
+        const { bytesRead } = await file.read(buffer, 0, buffer.length, null);
+        return Buffer.from(buffer.buffer, 0, bytesRead).toString("utf8");
+      } finally {
+        await file.close();
+      }
+    };
+    figures.push(summarise(METRIC.fs, HOST_SAME_WALK, "us", await sample(same, n, 20, 1000)));
+    figures.push(
+      summarise(METRIC.fs, "host, safe walk, all async", "us", await sample(allAsync, n, 20, 1000)),
+    );
+  } finally {
+    await root.close();
+  }
   const store = new MemoryKvStore();
   store.set("ns", "k", JSON.stringify("value"));
   figures.push(
@@ -123,6 +175,9 @@ export async function hostOperations(dir: string, sizes: Sizes): Promise<Figure[
 
 /** Resident and heap memory per idle sandbox, with `count` of them alive at once. */
 export async function idleMemory(subject: Subject, count: number): Promise<Figure[]> {
+  // One start first, so a pool's spares (counted in every sandbox's RSS otherwise) exist before and after.
+  await (await subject.start()).stop();
+  await new Promise((resolve) => setTimeout(resolve, 50));
   collect();
   const before = process.memoryUsage();
   const instances = [];
@@ -155,6 +210,8 @@ export async function throughput(
 ): Promise<Figure[]> {
   const instances = await Promise.all(Array.from({ length: concurrency }, () => subject.start()));
   const stopRogues = rogues > 0 ? await startRogues(rogues) : async () => 0;
+  // Untimed: lets a sandbox pool refill after the loads above, so the refill is not inside the window.
+  await new Promise((resolve) => setTimeout(resolve, 200));
   const latencies: number[] = [];
   const deadline = performance.now() + sizes.throughputMs;
   const started = performance.now();
@@ -170,12 +227,11 @@ export async function throughput(
   const elapsed = (performance.now() - started) / 1000;
   const rogueHits = await stopRogues();
   for (const instance of instances) await instance.stop();
-  const what = rogues > 0 ? `, ${rogues} misbehaving tools alongside (${rogueHits} limit hits)` : "";
+  const metric = rogues > 0 ? METRIC.misbehaving(concurrency, rogues) : METRIC.throughput(concurrency);
+  const note = rogues > 0 ? `the misbehaving tools hit their limits ${rogueHits} times` : undefined;
   return [
-    summarise(`throughput, ${concurrency} sandboxes${what}`, subject.name, "calls/s", [
-      latencies.length / elapsed,
-    ]),
-    summarise(`latency under load, ${concurrency} sandboxes${what}`, subject.name, "ms", latencies),
+    { ...summarise(metric, subject.name, "calls/s", [latencies.length / elapsed]), note },
+    { ...summarise(metric.replace("throughput", "latency under load"), subject.name, "ms", latencies), note },
   ];
 }
 
@@ -208,4 +264,46 @@ async function startRogues(count: number): Promise<() => Promise<number>> {
     await runtime.close();
     return hits;
   };
+}
+
+/**
+ * How many sandboxes one kernel keeps alive at once: loads (each answering one call) until `target`, the
+ * time bound, or the memory bound (the lower of `maxGiB` and 70 % of the memory free at the start), then
+ * disposes them all. The figure is the count reached; its note says which bound stopped it and the RSS each held.
+ */
+export async function capacity(
+  subject: Subject,
+  target: number,
+  bounds: { seconds: number; maxGiB: number },
+): Promise<Figure[]> {
+  collect();
+  const before = process.memoryUsage.rss();
+  const budget = Math.min(bounds.maxGiB * 2 ** 30, freemem() * 0.7);
+  const deadline = performance.now() + bounds.seconds * 1000;
+  const started = performance.now();
+  const alive = [];
+  let stopped = `reached ${target}`;
+  const SMALL_INPUT = JSON.stringify({ data: "hello" });
+  try {
+    while (alive.length < target) {
+      if (performance.now() > deadline) {
+        stopped = `stopped by the ${bounds.seconds} s bound`;
+        break;
+      }
+      if (alive.length % 25 === 0 && process.memoryUsage.rss() - before > budget) {
+        stopped = `stopped by the ${(budget / 2 ** 30).toFixed(1)} GiB memory bound`;
+        break;
+      }
+      const instance = await subject.start();
+      alive.push(instance);
+      await instance.call(SMALL_INPUT);
+    }
+  } catch (error) {
+    stopped = `stopped by an error: ${error instanceof Error ? error.message : String(error)}`;
+  }
+  const seconds = (performance.now() - started) / 1000;
+  const perSandbox = (process.memoryUsage.rss() - before) / Math.max(1, alive.length) / 1024;
+  for (const instance of alive) await instance.stop();
+  const note = `${stopped}, in ${seconds.toFixed(1)} s, ${(perSandbox / 1024).toFixed(2)} MiB RSS each`;
+  return [{ ...summarise(METRIC.alive, subject.name, "sandboxes", [alive.length]), note }];
 }

@@ -44,19 +44,76 @@ export type AuditInput = Omit<AuditRecord, "seq" | "time">;
 const NAME_FIELDS = ["tool", "sandbox", "session", "handle", "kind", "op"] as const;
 
 export interface AuditSink {
+  /** Keeps one record; it is as durable as the sink gets when this returns. */
   write(record: AuditRecord): void;
+  /**
+   * Keeps several records in one commit (one fsync), all or none, durable when it returns. A sink that has
+   * it takes part in group commit: records of concurrent calls wait for one shared commit.
+   */
+  writeBatch?(records: AuditRecord[]): void;
   close?(): void;
+}
+
+interface Waiter {
+  record: AuditRecord;
+  resolve: (record: AuditRecord) => void;
+  reject: (error: unknown) => void;
 }
 
 export class AuditLog {
   private seq = 0;
   private readonly sinks: AuditSink[];
+  private readonly batching: Array<(records: AuditRecord[]) => void> = [];
+  private readonly immediate: AuditSink[] = [];
+  /** Records taken by `commit` and not yet in the batching sinks, in `seq` order. */
+  private staged: Waiter[] = [];
+  private flushScheduled = false;
 
   constructor(sinks: AuditSink[] = []) {
     this.sinks = sinks;
+    for (const sink of sinks) {
+      if (sink.writeBatch) this.batching.push(sink.writeBatch.bind(sink));
+      else this.immediate.push(sink);
+    }
   }
 
+  /** Records synchronously: durable in every sink when it returns (with whatever `commit` had staged). */
   record(input: AuditInput): AuditRecord {
+    const record = this.make(input);
+    for (const sink of this.immediate) sink.write(record);
+    if (this.batching.length > 0) {
+      this.staged.push({ record, resolve: () => {}, reject: () => {} });
+      this.flush(true);
+    }
+    return record;
+  }
+
+  /**
+   * Group commit: resolves once the record is durable in every sink, sharing one commit with the records
+   * of every other call that committed in the same turn of the event loop. Rejects (the caller must not
+   * go on as if recorded) when the commit fails. Without a batching sink it is durable at once.
+   */
+  commit(input: AuditInput): Promise<AuditRecord> {
+    const record = this.make(input);
+    for (const sink of this.immediate) sink.write(record);
+    if (this.batching.length === 0) return Promise.resolve(record);
+    return new Promise((resolve, reject) => {
+      this.staged.push({ record, resolve, reject });
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        // setImmediate runs after the poll phase, so every I/O callback ready in this turn (other calls'
+        // handle requests, replies of other sandboxes) has staged its record by then and shares the commit.
+        setImmediate(() => this.flush(false));
+      }
+    });
+  }
+
+  close(): void {
+    this.flush(false);
+    for (const sink of this.sinks) sink.close?.();
+  }
+
+  private make(input: AuditInput): AuditRecord {
     const record: AuditRecord = { seq: ++this.seq, time: new Date().toISOString(), ...input };
     // Every text field is bounded before anything reads it, so a record has a size bound whatever a guest
     // sent (a cut field says so with a marker), and redaction costs what a record of that size costs.
@@ -68,12 +125,24 @@ export class AuditLog {
     // Redacted once, here, so no sink can keep a URL's credentials or query string, whatever a kind wrote.
     if (record.summary !== undefined) record.summary = redact(clip(record.summary, TEXT_BOUNDS.summary));
     if (record.reason !== undefined) record.reason = redact(clip(record.reason, TEXT_BOUNDS.message));
-    for (const sink of this.sinks) sink.write(record);
     return record;
   }
 
-  close(): void {
-    for (const sink of this.sinks) sink.close?.();
+  /** Commits every staged record in each batching sink; `rethrow` for `record`, whose caller wants the error. */
+  private flush(rethrow: boolean): void {
+    this.flushScheduled = false;
+    const batch = this.staged;
+    if (batch.length === 0) return;
+    this.staged = [];
+    const records = batch.map((waiter) => waiter.record);
+    try {
+      for (const writeBatch of this.batching) writeBatch(records);
+    } catch (error) {
+      for (const waiter of batch) waiter.reject(error);
+      if (rethrow) throw error;
+      return;
+    }
+    for (const waiter of batch) waiter.resolve(waiter.record);
   }
 }
 

@@ -3,6 +3,8 @@ import { z } from "zod";
 import { kindNamed } from "./capabilities/index.ts";
 import type { CapabilityKind, Grant } from "./capabilities/types.ts";
 import { WardenError } from "./errors.ts";
+import { MAX_DESCRIPTION_CHARS, MAX_DESCRIPTION_VALUES } from "./isolates/results.ts";
+import { MAX_JSON_DEPTH } from "./protocol/depth.ts";
 import { boundedIssues, formatIssues, name as quoted } from "./text-bounds.ts";
 
 const jsonSchema = z.record(z.string(), z.json());
@@ -30,7 +32,38 @@ export const descriptorSchema = z.strictObject({
 /** A tool's definition as the host knows it: its name, words, schemas and declared capabilities. */
 export type ToolDescriptor = z.infer<typeof descriptorSchema>;
 
+/**
+ * Whether a definition as a backend handed it over is within the bounds its text had to keep (values, depth,
+ * characters of strings and keys): a cell may be compromised and send what its backend would have refused.
+ * An explicit stack, no recursion, and it stops at the first bound passed.
+ */
+function descriptorTooBig(raw: unknown): boolean {
+  let values = 0;
+  let chars = 0;
+  const stack: Array<[unknown, number]> = [[raw, 0]];
+  for (let next = stack.pop(); next !== undefined; next = stack.pop()) {
+    const [item, depth] = next;
+    if (++values > MAX_DESCRIPTION_VALUES) return true;
+    if (typeof item === "string") chars += item.length;
+    if (item === null || typeof item !== "object") continue;
+    if (depth + 1 > MAX_JSON_DEPTH) return true;
+    for (const [key, child] of Object.entries(item)) {
+      chars += key.length;
+      stack.push([child, depth + 1]);
+    }
+    if (chars > MAX_DESCRIPTION_CHARS) return true;
+  }
+  return chars > MAX_DESCRIPTION_CHARS;
+}
+
 export function parseDescriptor(raw: unknown): ToolDescriptor {
+  // Before zod walks it: z.json() recurses, and its cost is the definition's size.
+  if (descriptorTooBig(raw)) {
+    throw new WardenError(
+      "LOAD_ERROR",
+      `the tool's definition is over ${MAX_DESCRIPTION_CHARS >> 20} MiB, ${MAX_DESCRIPTION_VALUES.toLocaleString("en-US")} JSON values or ${MAX_JSON_DEPTH} levels deep; a definition must be smaller`,
+    );
+  }
   const parsed = descriptorSchema.safeParse(raw, { error: boundedIssues });
   if (!parsed.success) {
     throw new WardenError("LOAD_ERROR", `the tool's definition is not valid: ${formatIssues(parsed.error)}`);

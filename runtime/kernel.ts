@@ -1,7 +1,7 @@
 // The kernel: sandboxes' handle tables and the one gate every handle call goes through
 // (table lookup, rights, policy check, quota, execution, audit).
 import { z } from "zod";
-import type { AuditLog } from "./audit.ts";
+import type { AuditInput, AuditLog } from "./audit.ts";
 import type { AuditDetail, CapabilityKind, Grant, KindEnv } from "./capabilities/types.ts";
 import { type ErrorCode, WardenError } from "./errors.ts";
 import { Handle, HandleTable } from "./handles.ts";
@@ -303,7 +303,8 @@ export class Kernel {
         reserve(requestBytes);
         // Written ahead: the decision is on record before the operation can have any effect, so a crash
         // mid-operation cannot leave an effect with no record. A failure after this adds a second record.
-        this.recordCall(sb, handle, call.op, call.summary, "allow");
+        // Group-committed: concurrent calls share one fsync, and this one waits for it before it acts.
+        await this.recordCall(sb, handle, call.op, call.summary, "allow");
         const signal = AbortSignal.any([sb.run.signal, handle.signal]);
         const result = await op.run({ grant: handle.grant, resource: handle.resource }, args, {
           signal,
@@ -318,7 +319,7 @@ export class Kernel {
         });
         // Facts known only once the op has run go in a record of their own, after the write-ahead one.
         if (call.detail)
-          this.recordCall(sb, handle, call.op, call.summary, "allow", undefined, call.detail, "result");
+          await this.recordCall(sb, handle, call.op, call.summary, "allow", undefined, call.detail, "result");
         return result;
       } finally {
         sb.inFlight--;
@@ -347,7 +348,7 @@ export class Kernel {
       try {
         const child = await this.derive(handle, request, handle.name);
         const childFd = sb.table.install(child);
-        this.recordCall(sb, handle, call.op, child.kind.auditForm(child.grant), "allow");
+        await this.recordCall(sb, handle, call.op, child.kind.auditForm(child.grant), "allow");
         return { fd: childFd, rights: child.grant.rights };
       } finally {
         sb.inFlight--;
@@ -386,7 +387,15 @@ export class Kernel {
       const denied = guestError.code === "CAPABILITY_DENIED";
       // A revoked handle fails its lookup, yet the record still names it: the sandbox holds it by that name.
       const named = handle ?? (typeof fd === "number" ? sb.table.get(fd) : undefined);
-      this.recordCall(sb, named, call.op, call.summary, denied ? "deny" : "error", guestError, call.detail);
+      await this.recordCall(
+        sb,
+        named,
+        call.op,
+        call.summary,
+        denied ? "deny" : "error",
+        guestError,
+        call.detail,
+      );
       sb.issued.set(guestError.code, this.forHost(handle, guestError));
       throw guestError;
     }
@@ -398,7 +407,7 @@ export class Kernel {
    */
   refuse(sb: SandboxRecord, fd: unknown, opName: unknown, error: WardenError): WardenError {
     const handle = typeof fd === "number" ? sb.table.get(fd) : undefined;
-    this.recordCall(sb, handle, String(opName), undefined, "error", error);
+    this.audit.record(this.callRecord(sb, handle, String(opName), undefined, "error", error));
     sb.issued.set(error.code, error);
     return error;
   }
@@ -435,11 +444,15 @@ export class Kernel {
     if (!parsed.success)
       throw new WardenError("INVALID_ARGUMENT", `bad attenuation request: ${formatIssues(parsed.error)}`);
     const { rights: wanted, ...scopeRequest } = parsed.data;
-    const rights = wanted ?? [...parent.grant.rights];
-    for (const right of rights) {
+    for (const right of wanted ?? []) {
       if (!parent.grant.rights.includes(right))
         throw this.missingRight(parent, right, "cannot be delegated: the parent lacks it");
     }
+    // The parent's rights that were asked for, each once: a request naming "read" 20,000 times would
+    // otherwise give a handle that many, kept on the kernel's heap for as long as the sandbox holds it.
+    const rights = wanted
+      ? parent.grant.rights.filter((right) => wanted.includes(right))
+      : [...parent.grant.rights];
     let scope = parent.grant.scope;
     if (Object.keys(scopeRequest).length > 0) {
       const narrowing = parent.kind.narrowArgs.safeParse(scopeRequest, { error: boundedIssues });
@@ -495,7 +508,8 @@ export class Kernel {
     );
   }
 
-  private recordCall(
+  /** Durable (group-committed) before it resolves. */
+  private async recordCall(
     sb: SandboxRecord,
     handle: Handle | undefined,
     op: string,
@@ -504,8 +518,21 @@ export class Kernel {
     error?: WardenError,
     detail?: AuditDetail,
     event: "call" | "result" = "call",
-  ): void {
-    this.audit.record({
+  ): Promise<void> {
+    await this.audit.commit(this.callRecord(sb, handle, op, summary, decision, error, detail, event));
+  }
+
+  private callRecord(
+    sb: SandboxRecord,
+    handle: Handle | undefined,
+    op: string,
+    summary: string | undefined,
+    decision: "allow" | "deny" | "error",
+    error?: WardenError,
+    detail?: AuditDetail,
+    event: "call" | "result" = "call",
+  ): AuditInput {
+    return {
       event,
       tool: sb.tool,
       sandbox: sb.id,
@@ -518,6 +545,6 @@ export class Kernel {
       code: error?.code,
       reason: error?.message,
       ...(detail ? { detail } : {}),
-    });
+    };
   }
 }

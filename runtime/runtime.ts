@@ -18,10 +18,12 @@ import type { LogSink } from "./capabilities/log/index.ts";
 import type { PriceTable } from "./capabilities/model/budget.ts";
 import type { Env } from "./capabilities/model/keys.ts";
 import type { LookupFn } from "./capabilities/net/index.ts";
+import type { Grant } from "./capabilities/types.ts";
 import { type CellOptions, type CellReport, Cells, type Isolation, splitBackend } from "./cells/index.ts";
 import { type GrantRequest, matchGrants, parseDescriptor, type ToolDescriptor } from "./descriptor.ts";
 import { WardenError } from "./errors.ts";
 import { internalReporter } from "./internal.ts";
+import { SandboxPool, type SandboxPoolOptions } from "./isolates/pool.ts";
 import { threadBackend } from "./isolates/thread/backend.ts";
 import { type Backend, DEFAULT_LIMITS, type Limits, type SandboxModule } from "./isolates/types.ts";
 import { v8Backend } from "./isolates/v8/index.ts";
@@ -61,14 +63,26 @@ export interface RuntimeOptions {
   modelPrices?: PriceTable;
   /** The kernel's environment, where model providers' default keys and base URLs are read. Default: process.env. */
   env?: Env;
+  /** Pre-started in-process sandboxes (v8, quickjs) per backend and limits; `{ spares: 0 }` turns it off. */
+  sandboxPool?: SandboxPoolOptions;
+}
+
+/**
+ * A grant already built by its kind (a policy entry compiled by the kind's policy form, runtime/policy/compile.ts):
+ * given to the kernel as it is, with no spec text in between. `kind` names one of the runtime's kinds.
+ */
+export interface BuiltGrant {
+  kind: string;
+  grant: Grant<unknown>;
 }
 
 /**
  * A grant given to a tool, as a spec string in CLI syntax: "fs:read:./data", "net:GET:https://api.example.com",
  * "kv"; or a spec with the headers the kernel adds to its requests (net), whose values may name secrets:
- * `{ spec: "net:GET:https://api.github.com", headers: { Authorization: "Bearer ${secret:github}" } }`.
+ * `{ spec: "net:GET:https://api.github.com", headers: { Authorization: "Bearer ${secret:github}" } }`;
+ * or a grant a kind already built (`BuiltGrant`).
  */
-export type GrantInput = string | { spec: string; headers?: Record<string, string> };
+export type GrantInput = string | { spec: string; headers?: Record<string, string> } | BuiltGrant;
 
 export interface LoadOptions {
   grants?: Record<string, GrantInput>;
@@ -109,6 +123,8 @@ export class Runtime {
   private readonly backends = new Map<string, Backend>();
   private readonly tools = new Set<Tool>();
   private readonly cells: Cells;
+  /** In-process spares; cells keep their own (their processes, runtime/cells/pool.ts). */
+  readonly sandboxPool: SandboxPool;
   readonly isolation: Isolation;
   /** Where agent sessions are journaled: `<state>/sessions.sqlite`, or memory without a state directory. */
   private readonly sessions: SessionStore;
@@ -148,10 +164,14 @@ export class Runtime {
       quota: options.quota,
       internal: internalReporter(options.stateDir),
     });
+    this.sandboxPool = new SandboxPool(options.sandboxPool);
     // QuickJS runs its guest on the calling thread, so in this process each of its sandboxes gets a thread
     // of its own: no guest holds the kernel's thread, even in a builtin QuickJS cannot interrupt.
-    for (const backend of [v8Backend, threadBackend("quickjs"), wasmBackend, ...(options.backends ?? [])])
-      this.backends.set(backend.name, backend);
+    const quickjs = threadBackend("quickjs");
+    for (const backend of [v8Backend, quickjs, wasmBackend, ...(options.backends ?? [])]) {
+      const pooled = backend === v8Backend || backend === quickjs;
+      this.backends.set(backend.name, pooled ? this.sandboxPool.wrap(backend) : backend);
+    }
     this.agents = new Agents({
       kernel: this.kernel,
       store: this.sessions,
@@ -274,6 +294,7 @@ export class Runtime {
   async close(): Promise<void> {
     for (const tool of this.tools) await tool.dispose();
     this.tools.clear();
+    await this.sandboxPool.close();
     await this.cells.close();
     this.kernel.audit.close();
     this.kv.close();
@@ -354,6 +375,8 @@ export class Runtime {
 
   private parseGrants(grants: Record<string, GrantInput>, owner: string, identity: string): GrantRequest[] {
     return Object.entries(grants).map(([name, input]) => {
+      if (typeof input === "object" && input !== null && "grant" in input)
+        return this.builtGrant(name, input);
       const spec = typeof input === "string" ? input : input?.spec;
       if (typeof spec !== "string")
         throw new WardenError("USAGE", `grant "${name}" must be a spec string such as "fs:read:./data"`);
@@ -367,6 +390,25 @@ export class Runtime {
         );
       return { name, kind: parsed.kind, grant: parsed.kind.withHeaders(parsed.grant, headers) };
     });
+  }
+
+  /**
+   * A grant its kind built, taken as it is. Its kind must be this runtime's (a kind from another runtime
+   * would hold that runtime's stores) and its rights the kind's own; the scope is the kind's to have built.
+   */
+  private builtGrant(name: string, input: BuiltGrant): GrantRequest {
+    const kind = typeof input.kind === "string" ? this.kernel.kind(input.kind) : undefined;
+    if (!kind)
+      throw new WardenError("USAGE", `grant "${name}" names no capability kind "${String(input.kind)}"`);
+    const rights = Array.isArray(input.grant?.rights) ? input.grant.rights : undefined;
+    const unknown = rights?.filter((right) => !kind.rights.includes(right));
+    if (!rights || unknown === undefined || unknown.length > 0) {
+      throw new WardenError(
+        "USAGE",
+        `grant "${name}" (${kind.kind}) ${unknown?.length ? `has unknown rights ${unknown.join(", ")}` : "has no list of rights"}; valid rights: ${kind.rights.join(", ")}`,
+      );
+    }
+    return { name, kind, grant: input.grant };
   }
 }
 

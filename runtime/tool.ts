@@ -102,6 +102,7 @@ export class Tool {
     if (this.disposed) throw new WardenError("USAGE", `tool "${this.name}" has been disposed`);
     const audit: AuditLog = this.kernel.audit;
     this.kernel.beginRun(this.record, context.session);
+    let outputJson: string;
     try {
       const inputJson = encodeInput(input);
       // Inside the audited block: a call whose fresh sandbox fails to start is recorded like any failure.
@@ -121,18 +122,12 @@ export class Tool {
           `the tool's output is nested more than ${MAX_JSON_DEPTH} levels deep (arrays and objects)`,
         );
       }
-      audit.record({
-        event: "call",
-        tool: this.name,
-        sandbox: this.record.id,
-        session: context.session,
-        op: "run",
-        decision: "allow",
-      });
-      return JSON.parse(outcome.outputJson) as unknown;
+      outputJson = outcome.outputJson;
     } catch (error) {
+      // The run ends before its record is committed: no handle call is accepted while the commit waits.
+      this.kernel.endRun(this.record);
       const failure = this.trusted(error);
-      audit.record({
+      await audit.commit({
         event: failure.code === "LIMIT_EXCEEDED" ? "limit" : "call",
         tool: this.name,
         sandbox: this.record.id,
@@ -143,9 +138,22 @@ export class Tool {
         reason: failure.message,
       });
       throw failure;
-    } finally {
-      this.kernel.endRun(this.record);
     }
+    this.kernel.endRun(this.record);
+    // Group-committed with other calls' records: durable before the output is returned, or the call fails.
+    await audit
+      .commit({
+        event: "call",
+        tool: this.name,
+        sandbox: this.record.id,
+        session: context.session,
+        op: "run",
+        decision: "allow",
+      })
+      .catch((error: unknown) => {
+        throw this.kernel.internal(error, `recording a call of tool "${this.name}"`);
+      });
+    return JSON.parse(outputJson) as unknown;
   }
 
   /** What the caller is told: the kernel's own record of an error where the guest claims one. */

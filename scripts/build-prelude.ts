@@ -66,9 +66,14 @@ if (!process.argv.includes("--if-stale") || stale()) {
   console.error(`built ${out.slice(root.length + 1)}`);
 }
 
-// The wasm backend's runner: sandbox code that imports the project's codec, bundled as one module.
+// The wasm backend's runner: sandbox code that imports the project's codec and the WIT adapters, bundled as one module.
 const runner = join(root, "dist", "wasm-runner.js");
-const runnerSources = [join(root, "runtime", "isolates", "wasm", "guest"), join(root, "runtime", "protocol")];
+const runnerSources = [
+  join(root, "runtime", "isolates", "wasm", "guest"),
+  join(root, "runtime", "protocol"),
+  // Each kind's WIT adapter (runtime/capabilities/<kind>/wit.ts) is bundled in.
+  join(root, "runtime", "capabilities"),
+];
 const runnerStale = (() => {
   try {
     return statSync(runner).mtimeMs < Math.max(...runnerSources.map(newest));

@@ -1,5 +1,6 @@
-// `npm run build:wasm`: builds every example under tools-wasm/examples/ from source into
-// tools-wasm/build/<name>.wasm, skipping an example whose sources, WIT and toolchain have not changed.
+// `npm run build:wasm`: assembles the WIT package (scripts/build-wit.ts), then builds every example under
+// tools-wasm/examples/ from source into tools-wasm/build/<name>.wasm, skipping an example whose sources, WIT
+// and toolchain have not changed.
 // JS examples go through componentize-js; WAT examples through wasm-tools (parse, embed the WIT, component new).
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -10,6 +11,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { componentEmbed, componentNew, parse } from "@bytecodealliance/jco-transpile/wasm-tools";
 import { z } from "zod";
+import { writeWit } from "./build-wit.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 export const WIT_DIR = join(ROOT, "tools-wasm", "wit");
@@ -175,6 +177,8 @@ function report(b: Built): string {
 
 if (import.meta.main) {
   const argv = process.argv.slice(2);
+  // First, so no example is built against a warden.wit older than the kinds' interfaces.
+  if (writeWit()) process.stderr.write("assembled tools-wasm/wit/warden.wit\n");
   const force = argv.includes("--force");
   const only = argv.includes("--only") ? argv[argv.indexOf("--only") + 1] : undefined;
   if (only !== undefined) {

@@ -32,38 +32,57 @@ export function openAuditDb(file: string): DatabaseSync {
   });
 }
 
+export interface SqliteSinkOptions {
+  /** Called after each commit (one fsync of the log under synchronous=FULL) with its record count; for tests. */
+  onCommit?: (records: number) => void;
+}
+
 /**
- * Appends records to the chain. Each write is its own IMMEDIATE transaction that reads the head and inserts
+ * Appends records to the chain. Each batch is one IMMEDIATE transaction that reads the head and inserts
  * after it, so several processes sharing one state directory extend one chain instead of forking it.
- * A write that fails throws: a decision that cannot be recorded must not pass silently.
+ * A write that fails throws, and none of its batch is kept: a decision that cannot be recorded must not
+ * pass silently.
  */
 export class SqliteAuditSink implements AuditSink {
   private readonly db: DatabaseSync;
   private readonly head: StatementSync;
   private readonly insert: StatementSync;
+  private readonly onCommit: ((records: number) => void) | undefined;
   private closed = false;
 
-  constructor(file: string) {
+  constructor(file: string, options: SqliteSinkOptions = {}) {
     this.db = openAuditDb(file);
     this.head = this.db.prepare("SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1");
     this.insert = this.db.prepare("INSERT INTO audit (id, record, prev, hash) VALUES (?, ?, ?, ?)");
+    this.onCommit = options.onCommit;
   }
 
   write(record: AuditRecord): void {
-    // `seq` counts within one runtime; the chain's own `id` is the durable order across processes.
-    const { seq: _seq, ...rest } = record;
+    this.writeBatch([record]);
+  }
+
+  writeBatch(records: AuditRecord[]): void {
+    if (records.length === 0) return;
     this.db.exec("BEGIN IMMEDIATE");
     try {
       const head = this.head.get() as { id: number; hash: string } | undefined;
-      const id = (head?.id ?? 0) + 1;
-      const prev = head?.hash ?? GENESIS;
-      const text = canonicalJson({ ...rest, id });
-      this.insert.run(id, text, prev, chainHash(prev, text));
+      let id = head?.id ?? 0;
+      let prev = head?.hash ?? GENESIS;
+      for (const record of records) {
+        // `seq` counts within one runtime; the chain's own `id` is the durable order across processes.
+        const { seq: _seq, ...rest } = record;
+        id++;
+        const text = canonicalJson({ ...rest, id });
+        const hash = chainHash(prev, text);
+        this.insert.run(id, text, prev, hash);
+        prev = hash;
+      }
       this.db.exec("COMMIT");
     } catch (error) {
       if (this.db.isTransaction) this.db.exec("ROLLBACK");
       throw error;
     }
+    this.onCommit?.(records.length);
   }
 
   close(): void {

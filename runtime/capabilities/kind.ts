@@ -12,6 +12,8 @@ export type ReportProblem = (field: FieldPath, message: string) => void;
 export interface PolicyForm<Scope, Entry> {
   /** A strict schema for the entry (runtime/policy/fields.ts has the helpers), read into the JSON Schema too. */
   readonly schema: z.ZodType<Entry>;
+  /** The entry's field that lists the rights, which a denial's hint names (net: "methods"); default "rights". */
+  readonly rightsField?: string;
   /**
    * The grant an entry stands for, built directly (no spec text in between). `env.cwd` is the policy file's
    * directory. A problem is reported against the field that has it, in the policy's words; then undefined.
@@ -19,15 +21,9 @@ export interface PolicyForm<Scope, Entry> {
   grant(entry: Entry, env: KindEnv, problem: ReportProblem): Grant<Scope> | undefined;
 }
 
-/** Where a kind's handle lives in a WebAssembly component: `warden:tool/<interface>`, resource `<resource>`. */
-export interface WitName {
-  readonly interface: string;
-  readonly resource: string;
-}
-
 /** Everything a kind is, typed by its own scope, resource, policy entry and the runtime services it needs. */
 export interface KindDefinition<Scope, Resource, Entry, Services> {
-  /** The spec prefix, the `type` tools declare, the policy field and the WIT interface's default name. */
+  /** The spec prefix, the `type` tools declare and the policy field. */
   readonly name: string;
   /** Every right this kind knows, in a stable order (the host kind's `rights` are these). */
   readonly rights: readonly string[];
@@ -36,8 +32,6 @@ export interface KindDefinition<Scope, Resource, Entry, Services> {
   /** What follows the rights in the grant a missing-grant error suggests (":DIR" for fs), or "". */
   readonly exampleScope: string;
   readonly policy: PolicyForm<Scope, Entry>;
-  /** Absent for a kind a WebAssembly component cannot import (handles given only to JS agent programs). */
-  readonly wit?: WitName;
   /**
    * Handles of this kind are given by the session runner to an agent's sandbox only (conversation, tool): no
    * grant spec, no policy grant, no `policy explain` line. Its policy form only refuses.
@@ -53,10 +47,11 @@ export interface Kind<Services> {
   readonly rights: readonly string[];
   readonly words: string;
   readonly exampleScope: string;
-  readonly wit: WitName | undefined;
   readonly agentOnly: boolean;
   /** The policy entry's schema, for the policy file's schema. */
   readonly policySchema: z.ZodType;
+  /** The policy entry's field that lists the rights ("rights", or net's "methods"). */
+  readonly policyRightsField: string;
   /** Parses an entry with the kind's own schema and builds its grant; undefined after reporting problems. */
   policyGrant(entry: unknown, env: KindEnv, problem: ReportProblem): Grant<unknown> | undefined;
   create(services: Services): CapabilityKind;
@@ -71,9 +66,9 @@ export function defineKind<Scope, Resource, Entry, Services>(
     rights: definition.rights,
     words: definition.words,
     exampleScope: definition.exampleScope,
-    wit: definition.wit,
     agentOnly: definition.agentOnly === true,
     policySchema: policy.schema,
+    policyRightsField: policy.rightsField ?? "rights",
     policyGrant(entry, env, problem) {
       // Parsed again by the kind's own schema, which is what types it: the policy schema already accepted it.
       const parsed = policy.schema.safeParse(entry);

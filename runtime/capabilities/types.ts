@@ -99,8 +99,11 @@ export interface CapabilityKind<Scope = unknown, Resource = unknown> {
    * Throws USAGE for a header it would not send. A kind without it takes no headers.
    */
   withHeaders?(grant: Grant<Scope>, headers: Readonly<Record<string, string>>): Grant<Scope>;
-  /** The headers a grant binds, as `withHeaders` took them: templates (`${secret:NAME}`), never values. */
-  headersOf?(grant: Grant<Scope>): Readonly<Record<string, string>> | undefined;
+  /**
+   * The names of the kernel secrets a grant uses (net's bound headers, a model's key), never their values:
+   * what `policy check` and `explain` tell people a tool depends on. A kind whose grants use none omits it.
+   */
+  secretsOf?(grant: Grant<Scope>): readonly string[];
   /** The spec, in CLI syntax, of a grant: used in denial messages to name the grant that would allow a call. */
   formatSpec(grant: Grant<Scope>): string;
   /**

@@ -2,7 +2,40 @@
 import { WardenError } from "../errors.ts";
 import { jsonTextTooDeep, MAX_JSON_DEPTH } from "../protocol/depth.ts";
 import { clip, firstLine, TEXT_BOUNDS } from "../text-bounds.ts";
+import { withinValues } from "./bounds.ts";
 import type { Limits } from "./types.ts";
+
+/**
+ * How large a tool's definition (name, description, schemas, capabilities) may be, as JSON text and in JSON
+ * values. The host parses and checks it, so its size would set the cost on the kernel's thread (a 16 MiB
+ * schema held it for seconds); real definitions are a few KiB.
+ */
+export const MAX_DESCRIPTION_CHARS = 1 << 20;
+export const MAX_DESCRIPTION_VALUES = 50_000;
+
+/**
+ * The definition text a guest's describe() returned, parsed once its size and depth are known to be bounded
+ * (a guest can replace JSON.stringify, so the text is whatever it chose): LOAD_ERROR otherwise.
+ */
+export function parseDescription(text: string): unknown {
+  if (text.length > MAX_DESCRIPTION_CHARS || !withinValues(text, MAX_DESCRIPTION_VALUES)) {
+    throw new WardenError(
+      "LOAD_ERROR",
+      `the tool's definition is over ${MAX_DESCRIPTION_CHARS >> 20} MiB or ${MAX_DESCRIPTION_VALUES.toLocaleString("en-US")} JSON values; a definition must be smaller`,
+    );
+  }
+  if (jsonTextTooDeep(text)) {
+    throw new WardenError(
+      "LOAD_ERROR",
+      `the tool's definition is nested more than ${MAX_JSON_DEPTH} levels deep (arrays and objects)`,
+    );
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new WardenError("LOAD_ERROR", "the tool's definition is not JSON");
+  }
+}
 
 /** Parses the guest's result envelope (untrusted) into the output JSON, or throws the error it reports. */
 export function parseEnvelope(envelope: unknown, limits: Limits): string {

@@ -5,7 +5,7 @@ import { dirname, resolve } from "node:path";
 import { kindNamed } from "../capabilities/index.ts";
 import type { CapabilityKind, Grant, KindEnv } from "../capabilities/types.ts";
 import { DEFAULT_LIMITS, type Limits } from "../isolates/types.ts";
-import { type SecretSource, secretRefs } from "../secrets.ts";
+import type { SecretSource } from "../secrets.ts";
 import { readDocument } from "./document.ts";
 import { invalid, type Locator, type Problem } from "./problems.ts";
 import {
@@ -26,11 +26,10 @@ export interface PolicyEnv {
 export interface CompiledGrant {
   handle: string;
   kind: CapabilityKind;
+  /** Built by the kind's policy form; what the runtime is given (runtime/policy/run.ts), as it is. */
   grant: Grant<unknown>;
-  /** The grant in CLI spec syntax (absolute paths): what the runtime is given, and parses again. */
-  spec: string;
-  /** Headers the kernel adds (a kind's `headersOf`), `${secret:NAME}` templates: given to the runtime beside `spec`. */
-  headers?: Record<string, string>;
+  /** The kernel secrets the grant uses (its kind's `secretsOf`): names only, for people. */
+  secrets: readonly string[];
 }
 
 export interface CompiledTool {
@@ -99,8 +98,7 @@ export function loadPolicy(file: string, env: PolicyEnv, cwd = process.cwd()): C
 /** The secret names a compiled tool's grants use, sorted: names only, never where or what they are. */
 export function secretsUsed(tool: CompiledTool): string[] {
   const names = new Set<string>();
-  for (const g of tool.grants)
-    for (const t of Object.values(g.headers ?? {})) for (const r of secretRefs(t)) names.add(r);
+  for (const g of tool.grants) for (const name of g.secrets) names.add(name);
   return [...names].sort();
 }
 
@@ -219,9 +217,5 @@ function compileGrant(
     problems.push(at.problem([...path, name, ...field], message)),
   );
   if (!grant || problems.length > before) return undefined;
-  // Bound headers (net) are not part of the spec text: the runtime is given them beside it.
-  const headers = kind.headersOf?.(grant);
-  if (headers === undefined || Object.keys(headers).length === 0)
-    return { kind, grant, spec: kind.formatSpec(grant) };
-  return { kind, grant, spec: kind.formatSpec(grant), headers: { ...headers } };
+  return { kind, grant, secrets: kind.secretsOf?.(grant) ?? [] };
 }

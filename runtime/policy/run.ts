@@ -1,5 +1,6 @@
 // Loading a tool under a policy: by its policy name, with exactly its grants and limits, refused if its pin fails.
 
+import { kindNamed } from "../capabilities/index.ts";
 import { WardenError } from "../errors.ts";
 import type { Runtime } from "../runtime.ts";
 import type { Tool } from "../tool.ts";
@@ -26,9 +27,6 @@ export function loadPolicyFor(runtime: Runtime, file: string, cwd = process.cwd(
   return policy;
 }
 
-/** The field of a grant entry that lists its rights: net calls them methods. */
-const RIGHTS_FIELD: Record<string, string> = { net: "methods" };
-
 /**
  * A denial's operator hint in the policy's words: which field of which tool's grant to change, not the
  * `--grant` flag (which `--policy` refuses). Other errors pass through unchanged.
@@ -47,7 +45,9 @@ export function inPolicyTerms(error: unknown, policy: CompiledPolicy, name: stri
   const changes: string[] = [];
   const rights = wanted.rights.filter((r) => !granted.grant.rights.includes(r));
   if (rights.length > 0)
-    changes.push(`add ${rights.join(", ")} to ${field}.${RIGHTS_FIELD[granted.kind.kind] ?? "rights"}`);
+    changes.push(
+      `add ${rights.join(", ")} to ${field}.${kindNamed(granted.kind.kind)?.policyRightsField ?? "rights"}`,
+    );
   const have = granted.grant.scope as Record<string, unknown>;
   for (const [key, value] of Object.entries(wanted.scope as Record<string, unknown>)) {
     const before = have[key];
@@ -86,8 +86,9 @@ export async function loadToolUnderPolicy(
       `${policy.file} does not name a tool "${name}", so it does not run under it; ${names.length ? `it names: ${names.join(", ")}` : "it names no tools"}`,
     );
   }
+  // Each grant as its kind built it from the policy entry: no spec text between the policy and the kernel.
   const grants = Object.fromEntries(
-    entry.grants.map((g) => [g.handle, g.headers ? { spec: g.spec, headers: g.headers } : g.spec]),
+    entry.grants.map((g) => [g.handle, { kind: g.kind.kind, grant: g.grant }]),
   );
   return runtime.loadTool(entry.source, {
     grants,

@@ -2,7 +2,7 @@
 // names and paths, many problems in one argument, deep arguments, floods of refused calls, a long thrown
 // error, a builtin the engine cannot interrupt) while a host timer keeps firing. The bounds state a hang,
 // not a speed: before this held, one refused call with a long key held the thread for many seconds.
-import { readdirSync, statSync } from "node:fs";
+import { readdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, test } from "vitest";
 import { createRuntime, type Runtime, WardenError } from "../../runtime/index.ts";
@@ -81,6 +81,22 @@ const UNINTERRUPTIBLE = `
   return text.indexOf("a".repeat(1 << 15) + "b");
 `;
 
+// A tool's definition is the guest's text (it can replace JSON.stringify): a huge one held the kernel's thread
+// for seconds as the host parsed and checked it; a deep one overflowed the host's stack (INTERNAL, or no code).
+const definitionTool = (definition: string) => `import { defineTool, z } from "warden/sdk";
+const stringify = JSON.stringify;
+JSON.stringify = function (value, ...rest) {
+  if (value && typeof value === "object" && "inputSchema" in value && "capabilities" in value)
+    return stringify({ ...value, inputSchema: "SCHEMA" }).replace('"SCHEMA"', ${definition});
+  return stringify.call(this, value, ...rest);
+};
+export default defineTool({ name: "big", description: "d", input: z.any(), output: z.any(), capabilities: {}, async run() { return 1; } });
+`;
+const HUGE_DEFINITION = definitionTool(
+  `stringify({ type: "object", properties: Object.fromEntries(Array.from({ length: 300_000 }, (_, i) => ["k" + i, { type: "string", description: "xxxxxxxxxx" }])) })`,
+);
+const DEEP_DEFINITION = definitionTool(`'{"a":'.repeat(20_000) + "1" + "}".repeat(20_000)`);
+
 const runtimes: Runtime[] = [];
 afterAll(async () => {
   for (const runtime of runtimes) await runtime.close();
@@ -139,6 +155,19 @@ for (const backend of ["v8:in-process", "quickjs:in-process", "v8:cell", "quickj
       expect(auditBytes(state) - before).toBeLessThan(AUDIT_BYTES_PER_REFUSAL);
     });
 
+    test("by a tool definition of megabytes, or nested thousands deep: LOAD_ERROR", {
+      timeout: 60_000,
+    }, async () => {
+      for (const source of [HUGE_DEFINITION, DEEP_DEFINITION]) {
+        const path = join(dir, `definition-${Math.random().toString(36).slice(2)}.js`);
+        writeFileSync(path, source);
+        const { result, heldMs } = await heldWhile(() => runtime.loadTool(path, { backend, limits: LIMITS }));
+        expect(heldMs).toBeLessThan(HELD_MS);
+        expect(result).toBeInstanceOf(WardenError);
+        expect((result as WardenError).code).toBe("LOAD_ERROR");
+      }
+    });
+
     test("by a builtin the engine cannot interrupt", async () => {
       const tool = await runtime.loadTool(writeTool(dir, { run: UNINTERRUPTIBLE }), {
         backend,
@@ -194,6 +223,17 @@ for (const backend of ["wasm:in-process", "wasm:cell"] as const) {
       expect(result).toBeInstanceOf(WardenError);
       expect((result as WardenError).message.length).toBeLessThan(8192);
       expect(auditBytes(state) - before).toBeLessThan(AUDIT_BYTES_PER_REFUSAL);
+    });
+
+    // As deep as the fixture's 5,000 characters allow: past the bound on depth, which a definition keeps too.
+    test("by a definition nested past the bound on depth: LOAD_ERROR", async () => {
+      const deep = `${'{"a":'.repeat(700)}1${"}".repeat(700)}`;
+      const definition = `{"name":"deep","description":"d","inputSchema":${deep},"outputSchema":{},"capabilities":{}}`;
+      const path = await writeComponent(dir, toolWat(definition, { ok: "{}" }));
+      const { result, heldMs } = await heldWhile(() => runtime.loadTool(path, { backend, limits: LIMITS }));
+      expect(heldMs).toBeLessThan(HELD_MS);
+      expect(result).toBeInstanceOf(WardenError);
+      expect((result as WardenError).code).toBe("LOAD_ERROR");
     });
   });
 }

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { beforeAll, describe, expect, test } from "vitest";
 import { WardenError } from "../../runtime/errors.ts";
-import { loadPolicy, secretsUsed } from "../../runtime/policy/compile.ts";
+import { type CompiledGrant, loadPolicy, secretsUsed } from "../../runtime/policy/compile.ts";
 import { POLICY_SCHEMA_FILE, policyJsonSchema } from "../../runtime/policy/json-schema.ts";
 import { tempDir } from "../support/tools.ts";
 import { testEnv } from "./support/env.ts";
@@ -36,7 +36,10 @@ function problemsOf(file: string): string[] {
   throw new Error("the policy loaded");
 }
 
-describe("a valid policy compiles to the grant specs the runtime parses", () => {
+/** The spec a compiled grant stands for, to compare it with what `--grant` would say. */
+const specOf = (g: CompiledGrant) => g.kind.formatSpec(g.grant);
+
+describe("a valid policy compiles to the grants the spec would give", () => {
   test("YAML, relative paths resolved against the policy file, limits over the defaults", () => {
     const file = write(
       "ok.yaml",
@@ -59,7 +62,7 @@ tools:
     const tool = policy.tools.get("reader")!;
     expect(tool.source).toBe(join(dir, "tool.js"));
     expect(tool.limits).toEqual({ timeoutMs: 2000, cpuMs: 2000, memoryMb: 64, outputKb: 1024 });
-    expect(Object.fromEntries(tool.grants.map((g) => [g.handle, g.spec]))).toEqual({
+    expect(Object.fromEntries(tool.grants.map((g) => [g.handle, specOf(g)]))).toEqual({
       files: `fs:read,list:${join(dir, "data")}`,
       api: "net:GET,POST:https://api.example.com,http://127.0.0.1:8080",
       store: "kv:read:team",
@@ -81,7 +84,7 @@ tools:
         },
       }),
     );
-    expect(loadPolicy(file, testEnv(), dir).tools.get("reader")!.grants[0]!.spec).toBe(
+    expect(specOf(loadPolicy(file, testEnv(), dir).tools.get("reader")!.grants[0]!)).toBe(
       `fs:read:${join(dir, "data")}`,
     );
   });
@@ -108,14 +111,14 @@ tools:
     const tool = policy.tools.get("reader")!;
     const [config, api] = tool.grants;
     expect(config!.grant.scope).toEqual({ root: join(dir, "data"), file: "config.json" });
-    expect(config!.spec).toBe(`fs:read:${join(dir, "data", "config.json")}`);
-    expect(api!.spec).toBe("net:GET:https://api.github.com");
+    expect(specOf(config!)).toBe(`fs:read:${join(dir, "data", "config.json")}`);
+    expect(specOf(api!)).toBe("net:GET:https://api.github.com");
     const headers = {
       Authorization: `Bearer \${secret:github}`,
       "X-Key": `\${secret:key}`,
       Accept: "application/json",
     };
-    expect(api!.headers).toEqual(headers);
+    expect(api!.secrets).toEqual(["github", "key"]);
     expect((api!.grant.scope as { headers?: unknown }).headers).toEqual(headers);
     expect(secretsUsed(tool)).toEqual(["github", "key"]);
     // The guest's audit form of the grant names neither a header nor a secret.

@@ -1,4 +1,4 @@
-// The clock kind, whole: its host side, its policy entry (`clock: { rights, resolution }`), its WIT name and its words.
+// The clock kind's definition: its host side, its policy entry (`clock: { rights, resolution }`) and its words.
 import { z } from "zod";
 import { rightsOf, strict } from "../../policy/fields.ts";
 import { defineKind } from "../kind.ts";
@@ -22,7 +22,6 @@ export const clock = defineKind({
   rights: CLOCK_RIGHTS,
   words: "read the clock or sleep",
   exampleScope: "",
-  wit: { interface: "clock", resource: "Timer" },
   policy: {
     schema: entry,
     grant: (entry) => ({

@@ -19,14 +19,14 @@ export type EntryType = "file" | "directory" | "symlink" | "other";
 export async function onPath<T>(
   target: OpenHandle<FsScope, FsResource>,
   raw: string,
-  fn: (rootFd: number, path: GuestPath) => Promise<T>,
+  fn: (rootFd: number, path: GuestPath, root: FsResource) => Promise<T>,
 ): Promise<T> {
   const path = parseGuestPath(raw);
   // Also checked by the gate; repeated here so no operation can reach past a one-file grant by mistake.
   const outside = outsideOneFile(target.grant.scope, { path: raw });
   if (outside !== undefined) throw new WardenError("CAPABILITY_DENIED", outside);
   try {
-    return await target.resource.use((rootFd) => fn(rootFd, path));
+    return await target.resource.use((rootFd) => fn(rootFd, path, target.resource));
   } catch (error) {
     throw fsError(error, path.shown);
   }
@@ -64,7 +64,10 @@ export async function openFileAt(
 
 /** Reads and writes go only to regular files: never devices, FIFOs or sockets a host left in the tree. */
 export async function requireRegularFile(file: FileHandle, shown: string): Promise<Stats> {
-  const stats = await file.stat();
+  return regularFile(await file.stat(), shown);
+}
+
+export function regularFile(stats: Stats, shown: string): Stats {
   if (stats.isDirectory()) throw new WardenError("IS_A_DIRECTORY", `${shown} is a directory`);
   if (!stats.isFile()) throw new WardenError("INVALID_ARGUMENT", `${shown} is not a regular file`);
   return stats;

@@ -1,4 +1,4 @@
-// The fs kind, whole: its host side, its policy entry (`fs: { root, rights }`), its WIT name and its words.
+// The fs kind's definition: its host side, its policy entry (`fs: { root, rights }`) and its words.
 import { realpathSync, statSync } from "node:fs";
 import { basename, dirname, resolve } from "node:path";
 import { z } from "zod";
@@ -25,7 +25,6 @@ export const fs = defineKind({
   rights: FS_RIGHTS,
   words: "read or change files",
   exampleScope: ":DIR",
-  wit: { interface: "fs", resource: "Dir" },
   policy: {
     schema: entry,
     grant(entry, env, problem) {

@@ -1,21 +1,15 @@
 // The read-side operations: readText, readBytes, stat and list.
-import { constants, type Stats } from "node:fs";
+import { close, closeSync, constants, fstat, fstatSync, read, readSync, type Stats } from "node:fs";
 import { lstat, readdir, stat } from "node:fs/promises";
+import { promisify } from "node:util";
 import { z } from "zod";
 import { WardenError } from "../../errors.ts";
 import type { OpContext } from "../types.ts";
-import {
-  type EntryType,
-  entryType,
-  onPath,
-  openFileAt,
-  refuseDirOnly,
-  requireRegularFile,
-} from "./common.ts";
-import { symlinkDenied } from "./errors.ts";
+import { type EntryType, entryType, onPath, refuseDirOnly, regularFile } from "./common.ts";
+import { fsError, symlinkDenied } from "./errors.ts";
 import { bare, type GuestPath } from "./path.ts";
-import { type FsOperation, MAX_IO_BYTES } from "./types.ts";
-import { at, self, withDir, withParent } from "./walk.ts";
+import { type FsOperation, type FsResource, MAX_IO_BYTES } from "./types.ts";
+import { at, openFd, self, withDir, withParent } from "./walk.ts";
 
 const { O_RDONLY, O_NOFOLLOW, O_NONBLOCK, O_NOCTTY } = constants;
 /** O_NONBLOCK so a FIFO left in the tree cannot hang the open; it is refused as "not a regular file". */
@@ -31,15 +25,43 @@ function tooLarge(shown: string): WardenError {
   );
 }
 
-async function readCapped(rootFd: number, path: GuestPath, ctx: OpContext): Promise<Uint8Array> {
+/**
+ * Reads below this size on a local filesystem use synchronous calls on the open fd: fstat answers from the
+ * inode the open just loaded, a read of at most this much from a local disk or memory is bounded (one
+ * page-cache copy, or one small disk read), and close of a read-only fd there flushes nothing. Each saves a
+ * thread-pool round trip, which costs more than the call itself. The open stays asynchronous: its lookup
+ * may cross into any filesystem mounted below the root.
+ */
+const SYNC_READ_MAX = 64 * 1024;
+
+const fstatAsync = promisify(fstat);
+const readAsync = promisify(read);
+const closeAsync = promisify(close);
+
+async function readCapped(
+  rootFd: number,
+  path: GuestPath,
+  ctx: OpContext,
+  root: FsResource,
+): Promise<Uint8Array> {
   if (path.parts.length === 0) {
     throw new WardenError("IS_A_DIRECTORY", "the handle's own directory is a directory, not a file");
   }
   return withParent(rootFd, path, async (dirFd, name) => {
     if (path.dirOnly) await refuseDirOnly(dirFd, name, path.shown);
-    const file = await openFileAt(dirFd, name, READ_FLAGS, path.shown);
+    let fd: number;
     try {
-      const stats = await requireRegularFile(file, path.shown);
+      fd = await openFd(at(dirFd, name), READ_FLAGS);
+    } catch (error) {
+      throw fsError(error, path.shown);
+    }
+    // Synchronous only where every file under the root is on its local filesystem (no mount below it), and
+    // only for a small regular file: closing a device can wait on its driver (a tape rewinds on close).
+    let sync = root.local;
+    try {
+      const stats = sync ? fstatSync(fd) : await fstatAsync(fd);
+      if (!stats.isFile() || stats.dev !== root.dev || stats.size > SYNC_READ_MAX) sync = false;
+      regularFile(stats, path.shown);
       if (stats.size > MAX_IO_BYTES) throw tooLarge(path.shown);
       // The size is only a hint: the file may grow while we read, so the cap is enforced on bytes read.
       ctx.reserve?.(stats.size + 1);
@@ -48,18 +70,27 @@ async function readCapped(rootFd: number, path: GuestPath, ctx: OpContext): Prom
       for (;;) {
         if (length === buffer.length) {
           if (length > MAX_IO_BYTES) throw tooLarge(path.shown);
+          // A file that grew past its size: the rest is read asynchronously, however large it became.
+          sync = false;
           const bigger = new Uint8Array(Math.min(buffer.length * 2, MAX_IO_BYTES + 1));
           ctx.reserve?.(bigger.length - buffer.length);
           bigger.set(buffer);
           buffer = bigger;
         }
-        const { bytesRead } = await file.read(buffer, length, buffer.length - length, null);
+        const wanted = buffer.length - length;
+        const bytesRead = sync
+          ? readSync(fd, buffer, length, wanted, null)
+          : (await readAsync(fd, buffer, length, wanted, null)).bytesRead;
         if (bytesRead === 0) break;
         length += bytesRead;
+        // A local filesystem reads a regular file in full up to its end: a short read is the end, and
+        // saves the read that would return 0.
+        if (sync && bytesRead < wanted) break;
       }
       return buffer.slice(0, length);
     } finally {
-      await file.close();
+      if (sync) closeSync(fd);
+      else await closeAsync(fd);
     }
   });
 }
@@ -67,7 +98,8 @@ async function readCapped(rootFd: number, path: GuestPath, ctx: OpContext): Prom
 export const readBytes: FsOperation<PathArgs> = {
   right: "read",
   args: pathArgs,
-  run: (target, args, ctx) => onPath(target, args.path, (rootFd, path) => readCapped(rootFd, path, ctx)),
+  run: (target, args, ctx) =>
+    onPath(target, args.path, (rootFd, path, root) => readCapped(rootFd, path, ctx, root)),
   summary: (args) => `readBytes ${bare(args.path)}`,
 };
 
@@ -75,8 +107,8 @@ export const readText: FsOperation<PathArgs> = {
   right: "read",
   args: pathArgs,
   run: (target, args, ctx) =>
-    onPath(target, args.path, async (rootFd, path) => {
-      const bytes = await readCapped(rootFd, path, ctx);
+    onPath(target, args.path, async (rootFd, path, root) => {
+      const bytes = await readCapped(rootFd, path, ctx, root);
       return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("utf8");
     }),
   summary: (args) => `readText ${bare(args.path)}`,

@@ -35,9 +35,9 @@ export async function openRoot(scope: FsScope): Promise<RootDir> {
   try {
     await requireProcFd(top);
     const dir = await openDirPath(top.fd, { parts, dirOnly: false, shown: quote(root) }, parts.length);
-    if (dir !== undefined) return new RootDir(dir);
+    if (dir !== undefined) return await RootDir.of(dir, root);
     keepTop = true;
-    return new RootDir(top);
+    return await RootDir.of(top, "/");
   } catch (error) {
     const mapped = fsError(error, "the handle's directory");
     // Messages from the walk name host path components; a guest may read this, so it gets a fixed text.
@@ -61,7 +61,7 @@ export async function openBelow(scope: FsScope, parent: OpenHandle<FsScope, FsRe
   return parent.resource.use(async (parentFd) => {
     try {
       const dir = await openDirPath(parentFd, { parts, dirOnly: false, shown: quote(rel) }, parts.length);
-      return new RootDir(dir ?? (await open(self(parentFd), O_RDONLY | O_DIRECTORY)));
+      return await RootDir.of(dir ?? (await open(self(parentFd), O_RDONLY | O_DIRECTORY)), scope.root);
     } catch (error) {
       const replaced = moved();
       replaced.cause = error;

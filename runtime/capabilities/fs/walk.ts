@@ -1,11 +1,39 @@
 // Resolves guest paths one component at a time relative to open directory fds, so no symlink is ever followed.
-import { constants } from "node:fs";
-import { type FileHandle, lstat, mkdir, open } from "node:fs/promises";
+import { closeSync, constants, open as openCallback } from "node:fs";
+import { lstat, mkdir } from "node:fs/promises";
+import { promisify } from "node:util";
 import { errnoOf, fsError, symlinkDenied } from "./errors.ts";
 import { componentShown, type GuestPath } from "./path.ts";
 
 const { O_RDONLY, O_DIRECTORY, O_NOFOLLOW } = constants;
 const DIR_FLAGS = O_RDONLY | O_DIRECTORY | O_NOFOLLOW;
+/** open(2) returning the fd number: the walk closes its directories itself (see OpenDir). */
+export const openFd = promisify(openCallback);
+
+/**
+ * A directory the walk opened, by fd. Closing it is synchronous: close(2) of a read-only directory fd has
+ * nothing to flush and never waits on the filesystem (local ones free it in memory; NFS closes a directory
+ * without a request; FUSE sends RELEASEDIR in the background), so it is bounded and cheaper than a
+ * thread-pool round trip.
+ */
+export class OpenDir {
+  #fd: number;
+
+  constructor(fd: number) {
+    this.#fd = fd;
+  }
+
+  get fd(): number {
+    return this.#fd;
+  }
+
+  async close(): Promise<void> {
+    if (this.#fd < 0) return;
+    const fd = this.#fd;
+    this.#fd = -1;
+    closeSync(fd);
+  }
+}
 
 /**
  * Node has no openat(2). The magic link /proc/self/fd/N resolves to whatever directory fd N refers to now,
@@ -29,9 +57,10 @@ export function self(dirFd: number): string {
  * Opens `name` inside `dirFd` as a directory, never through a symlink. O_DIRECTORY|O_NOFOLLOW reports a
  * symlink as ENOTDIR, not ELOOP; the lstat afterwards only picks the message, the open already refused it.
  */
-export async function openDirAt(dirFd: number, name: string | Buffer, shown: string): Promise<FileHandle> {
+export async function openDirAt(dirFd: number, name: string | Buffer, shown: string): Promise<OpenDir> {
   try {
-    return await open(at(dirFd, name), DIR_FLAGS);
+    // Asynchronous: the lookup of `name` may reach any filesystem mounted below, a slow one included.
+    return new OpenDir(await openFd(at(dirFd, name), DIR_FLAGS));
   } catch (error) {
     if (errnoOf(error) === "ENOTDIR" && (await isSymlinkAt(dirFd, name))) throw symlinkDenied(shown);
     throw fsError(error, shown);
@@ -64,8 +93,8 @@ export async function openDirPath(
   path: GuestPath,
   depth: number,
   options: WalkOptions = {},
-): Promise<FileHandle | undefined> {
-  let current: FileHandle | undefined;
+): Promise<OpenDir | undefined> {
+  let current: OpenDir | undefined;
   try {
     for (let index = 0; index < depth; index++) {
       const name = path.parts[index]!;

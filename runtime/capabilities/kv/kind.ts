@@ -1,4 +1,4 @@
-// The kv kind, whole: its host side, its policy entry (`kv: { rights, shared }`), its WIT name and its words.
+// The kv kind's definition: its host side, its policy entry (`kv: { rights, shared }`) and its words.
 import { z } from "zod";
 import { rightsOf, strict } from "../../policy/fields.ts";
 import { defineKind } from "../kind.ts";
@@ -24,7 +24,6 @@ export const kv = defineKind({
   rights: KV_RIGHTS,
   words: "use a key-value store",
   exampleScope: "",
-  wit: { interface: "kv", resource: "Store" },
   policy: {
     schema: entry,
     grant(entry, env) {

@@ -1,4 +1,4 @@
-// The log kind, whole: its host side, its policy entry (`log: { rights }`), its WIT name and its words.
+// The log kind's definition: its host side, its policy entry (`log: { rights }`) and its words.
 import { rightsOf, strict } from "../../policy/fields.ts";
 import { defineKind } from "../kind.ts";
 import { createLogKind, DEFAULT_MAX_BYTES, LOG_RIGHTS, type LogSink } from "./index.ts";
@@ -10,7 +10,6 @@ export const log = defineKind({
   rights: LOG_RIGHTS,
   words: "write log lines",
   exampleScope: "",
-  wit: { interface: "log", resource: "Logger" },
   policy: {
     schema: entry,
     grant: (entry) => ({

@@ -154,6 +154,7 @@ export function createModelKind(options: ModelKindOptions = {}): CapabilityKind<
     },
     formatSpec: (grant) => formatModelSpec(grant.scope),
     auditForm: (grant) => auditModelSpec(grant.scope),
+    secretsOf: (grant) => (grant.scope.key ? [grant.scope.key.secret] : []),
     describe: (grant) => describeModel(grant.scope),
     async open(grant, parent) {
       // Again here: a grant built without parseSpec (from a policy entry, or by host code) is opened here.

@@ -10,7 +10,14 @@ import type { PriceTable } from "./budget.ts";
 import { CALL_PARAMS, PROVIDERS } from "./conversation.ts";
 import { createModelKind } from "./index.ts";
 import type { Env, SecretResolver } from "./keys.ts";
-import { buildModelScope, MODEL_NAME, RIGHTS, type ScopeFields, SECRET_NAME } from "./scope.ts";
+import {
+  buildModelScope,
+  MODEL_NAME,
+  type ModelScope,
+  RIGHTS,
+  type ScopeFields,
+  SECRET_NAME,
+} from "./scope.ts";
 import { baseURLSchema, parseModelSpec, priceSchema } from "./spec.ts";
 
 /** What the runtime gives the model kind (runtime/capabilities/index.ts's KindServices has these fields). */
@@ -119,9 +126,27 @@ const FIELD_PATH: Record<keyof ScopeFields, FieldPath> = {
 };
 
 function policyGrant(value: z.output<typeof entry>, env: KindEnv, problem: ReportProblem) {
+  const scope = policyScope(value, env, problem);
+  if (scope === undefined) return undefined;
+  // A key's secret must be one the policy defines: said here, at its field, not when a tool first loads.
+  const secret = scope.key?.secret;
+  if (secret !== undefined && env.secrets !== undefined && !env.secrets.includes(secret)) {
+    const defined = env.secrets.length > 0 ? ` (it defines ${env.secrets.join(", ")})` : "";
+    const field = typeof value === "string" ? [] : FIELD_PATH.keySecret;
+    problem(field, `names the secret "${secret}", which secrets: does not define${defined}`);
+    return undefined;
+  }
+  return { rights: [...RIGHTS], scope };
+}
+
+function policyScope(
+  value: z.output<typeof entry>,
+  env: KindEnv,
+  problem: ReportProblem,
+): ModelScope | undefined {
   if (typeof value === "string") {
     try {
-      return { rights: [...RIGHTS], scope: parseModelSpec(value, env) };
+      return parseModelSpec(value, env);
     } catch (error) {
       if (!(error instanceof WardenError)) throw error;
       problem([], error.message);
@@ -141,7 +166,7 @@ function policyGrant(value: z.output<typeof entry>, env: KindEnv, problem: Repor
     },
     env.cwd,
   );
-  if (!Array.isArray(scope)) return { rights: [...RIGHTS], scope };
+  if (!Array.isArray(scope)) return scope;
   for (const { field, why } of scope) problem(FIELD_PATH[field], why);
   return undefined;
 }
@@ -151,7 +176,6 @@ export const model = defineKind({
   rights: RIGHTS,
   words: "call a language model",
   exampleScope: ":scripted:./script.yaml",
-  wit: { interface: "model", resource: "Model" },
   policy: { schema: entry, grant: policyGrant },
   create: (services: ModelServices) =>
     createModelKind({ prices: services.modelPrices, env: services.env, secrets: services.secrets }),

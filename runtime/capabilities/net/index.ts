@@ -1,7 +1,7 @@
 // The `net` capability kind: HTTP(S) requests to exactly the granted origins, never to hidden addresses.
 import { z } from "zod";
 import { WardenError } from "../../errors.ts";
-import type { SecretStore } from "../../secrets.ts";
+import { type SecretStore, secretRefs } from "../../secrets.ts";
 import {
   type CapabilityKind,
   defineOperation,
@@ -275,7 +275,7 @@ export function createNetKind(
       return parsed.grant;
     },
     withHeaders,
-    headersOf: (grant) => grant.scope.headers,
+    secretsOf: (grant) => Object.values(grant.scope.headers ?? {}).flatMap(secretRefs),
     formatSpec: formatNetSpec,
     // The origins and methods are what the guest was granted: nothing of the host's. Bound headers are
     // left out (formatNetSpec never writes them), so not even a header's name or secret name is recorded.

@@ -1,4 +1,4 @@
-// The net kind, whole: its host side, its policy entry (`net: { origins, methods, headers }`), its WIT name and its words.
+// The net kind's definition: its host side, its policy entry (`net: { origins, methods, headers }`) and its words.
 import { z } from "zod";
 import { rightsOf, strict } from "../../policy/fields.ts";
 import { type SecretStore, secretRefs } from "../../secrets.ts";
@@ -63,9 +63,9 @@ export const net = defineKind({
   rights: METHODS,
   words: "reach the network",
   exampleScope: ":ORIGIN",
-  wit: { interface: "net", resource: "Client" },
   policy: {
     schema: entry,
+    rightsField: "methods",
     grant(entry, env, problem) {
       // Each origin on its own, so a problem points at the origin that has it.
       const origins = new Set<string>();

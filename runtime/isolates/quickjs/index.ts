@@ -3,7 +3,7 @@
 import type { QuickJSContext, QuickJSHandle } from "quickjs-emscripten";
 import { WardenError } from "../../errors.ts";
 import { forwardRequest, MAX_OUTSTANDING, MAX_SOURCE_CHARS, sandboxSeed } from "../bounds.ts";
-import { limitError, parseEnvelope, phaseError } from "../results.ts";
+import { limitError, parseDescription, parseEnvelope, phaseError } from "../results.ts";
 import type {
   Backend,
   HostCall,
@@ -330,7 +330,7 @@ class QuickJSSandbox implements Sandbox {
       const described = this.section(() => this.callGuest(tool, this.fns.describe, []));
       const text = tool.typeof(described) === "string" ? tool.getString(described) : "";
       described.dispose();
-      return JSON.parse(text) as unknown;
+      return parseDescription(text);
     });
   }
 

@@ -4,7 +4,7 @@ import { WardenError } from "../../errors.ts";
 import { forwardRequest, MAX_OUTSTANDING, MAX_SOURCE_CHARS, sandboxSeed } from "../bounds.ts";
 import { SecondContextChecker } from "../checker.ts";
 import { ALLOWED_IMPORTS } from "../prelude.ts";
-import { parseEnvelope } from "../results.ts";
+import { parseDescription, parseEnvelope } from "../results.ts";
 import { IsolateSupervisor, type Phase, preludeSnapshot } from "../supervisor.ts";
 import type {
   Backend,
@@ -146,9 +146,9 @@ class V8Sandbox implements Sandbox {
       // is over, and gives no handle on the module's promise: the module has run once it registered its
       // tool. (One that throws after such an await is never registered: its load ends on the wall limit.)
       await this.refs.registered.apply(undefined, [], { result: { promise: true } });
-      return JSON.parse(
+      return parseDescription(
         String(await this.refs.describe.apply(undefined, [], { result: { copy: true } })),
-      ) as unknown;
+      );
     });
   }
 

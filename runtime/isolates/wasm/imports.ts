@@ -1,14 +1,14 @@
 // What a component asks its host for: its top-level imports, read from the binary, checked against Warden's WIT.
-import { KINDS } from "../../capabilities/index.ts";
+import { WIT_ADAPTERS } from "../../capabilities/wit.ts";
 import { WardenError } from "../../errors.ts";
 import { isComponent, malformed, Reader, sections } from "./binary.ts";
 
 /** The WIT package every import must come from (tools-wasm/wit/warden.wit). */
 export const WIT_PACKAGE = "warden:tool";
 export const WIT_VERSION = "0.1.0";
-/** Interfaces a component may import, and the capability type each one is the handle API of (from the registry). */
+/** Interfaces a component may import, and the capability type each one is the handle API of (the WIT registry). */
 export const CAPABILITY_INTERFACES: ReadonlyMap<string, string> = new Map(
-  KINDS.flatMap((kind) => (kind.wit ? [[kind.wit.interface, kind.name] as const] : [])),
+  WIT_ADAPTERS.map((adapter) => [adapter.interface, adapter.kind]),
 );
 /** Interfaces that carry only types; importing them grants nothing. */
 const TYPE_INTERFACES = new Set(["types"]);

@@ -11,7 +11,7 @@ import { MAX_JSON_DEPTH, valueTooDeep } from "../../protocol/depth.ts";
 import { firstLine } from "../../text-bounds.ts";
 import { MAX_REQUEST_CHARS } from "../bounds.ts";
 import { SecondContextChecker } from "../checker.ts";
-import { GuestReportedError, limitError, parseEnvelope } from "../results.ts";
+import { GuestReportedError, limitError, parseDescription, parseEnvelope } from "../results.ts";
 import { IsolateSupervisor, type Phase, preludeSnapshot } from "../supervisor.ts";
 import type {
   Backend,
@@ -182,12 +182,7 @@ class WasmSandbox implements Sandbox {
       };
       return String(await this.refs.describe.apply(undefined, [], { result: { copy: true } }));
     });
-    let descriptor: unknown;
-    try {
-      descriptor = JSON.parse(raw);
-    } catch {
-      throw new WardenError("LOAD_ERROR", "the component's describe() did not return JSON");
-    }
+    const descriptor = parseDescription(raw);
     checkDeclared(new Set(prepared.types), descriptor);
     const { inputSchema, outputSchema } = (descriptor ?? {}) as {
       inputSchema?: unknown;

@@ -43,13 +43,18 @@ async function failure(promise: Promise<unknown>): Promise<WardenError> {
 
 function policy(grants: string): string {
   const file = join(dir, "policy.yaml");
-  writeFileSync(file, `version: 1\ntools:\n  reader:\n    source: ./tool.js\n    grants:\n${grants}`);
+  // secrets: comes last, so the grants keep their line numbers in the problems below.
+  const secrets = "secrets:\n  openai: { env: OPENAI_API_KEY }\n  op: { env: OPENAI_API_KEY }\n";
+  writeFileSync(
+    file,
+    `version: 1\ntools:\n  reader:\n    source: ./tool.js\n    grants:\n${grants.endsWith("\n") ? grants : `${grants}\n`}${secrets}`,
+  );
   return file;
 }
 
 function specs(grants: string): Record<string, string> {
   const tool = loadPolicy(policy(grants), testEnv(), dir).tools.get("reader")!;
-  return Object.fromEntries(tool.grants.map((g) => [g.handle, g.spec]));
+  return Object.fromEntries(tool.grants.map((g) => [g.handle, g.kind.formatSpec(g.grant)]));
 }
 
 function problems(grants: string): string[] {
@@ -120,7 +125,8 @@ describe("the model policy entry", () => {
       dir,
     ).tools.get("reader")!;
     const [compiled] = tool.grants;
-    expect(compiled!.kind.parseSpec(compiled!.spec.slice("model:".length), { cwd: "/elsewhere" })).toEqual(
+    const spec = compiled!.kind.formatSpec(compiled!.grant);
+    expect(compiled!.kind.parseSpec(spec.slice("model:".length), { cwd: "/elsewhere" })).toEqual(
       compiled!.grant,
     );
   });
@@ -134,6 +140,8 @@ describe("the model policy entry", () => {
       e: { model: { provider: openai } }
       f: { model: { provider: openai, models: [gpt-4o], key: { secret: "1bad" } } }
       g: { model: "openai:" }
+      h: { model: { provider: openai, models: [gpt-4o], key: { secret: missing } } }
+      i: { model: "openai:gpt-4o;key=secret:missing" }
 `),
     ).toEqual([
       "policy.yaml:6:19: tools.reader.grants.a.model: provider: valid providers: openai, anthropic, scripted",
@@ -145,6 +153,8 @@ describe("the model policy entry", () => {
       "policy.yaml:10:19: tools.reader.grants.e.model.models: name at least one openai model",
       "policy.yaml:11:72: tools.reader.grants.f.model.key.secret: a secret name is a letter, then letters, digits, '_' or '-'",
       'policy.yaml:12:19: tools.reader.grants.g.model: bad model grant "model:openai:": it names no model; use model:scripted:./script.yaml, model:openai:MODEL or model:anthropic:MODEL, optionally followed by ;maxTokens=N;totalTokens=N;totalCost=DOLLARS;rpm=N;params=temperature,topP;timeoutMs=N;baseURL=URL;key=secret:NAME;prices=MODEL:IN/OUT,...',
+      'policy.yaml:13:72: tools.reader.grants.h.model.key.secret: names the secret "missing", which secrets: does not define (it defines openai, op)',
+      'policy.yaml:14:19: tools.reader.grants.i.model: names the secret "missing", which secrets: does not define (it defines openai, op)',
     ]);
   });
 });

@@ -1,14 +1,16 @@
 // Runs inside a wasm-backend sandbox (an isolate): compiles the component's bounded core modules, hides what
-// could allocate outside the heap, gives the jco glue Warden's capability imports, and calls the component.
-// Bundled into dist/wasm-runner.js (scripts/build-prelude.ts) with the codec it imports; everything else it
-// needs comes in through globals it deletes at once. Guest code: checked with sdk/guest/tsconfig.json.
+// could allocate outside the heap, gives the jco glue each kind's resource class
+// (the WIT registry, runtime/capabilities/wit.ts), and calls the component.
+// Bundled into dist/wasm-runner.js (scripts/build-prelude.ts) with the codec and the adapters it imports;
+// everything else it needs comes in through globals it deletes at once. Guest code: checked with sdk/guest/tsconfig.json.
+import { WIT_ADAPTERS } from "../../../capabilities/wit.ts";
+import { mapped, type WitAdapter, type WitBase, type WitResult } from "../../../capabilities/wit-kind.ts";
 import { ATTENUATE_OP, type Reply } from "../../../protocol/codec.ts";
 import { utf8Decode, utf8Encode, utf8EncodeInto } from "../../../protocol/utf8.ts";
 
 interface HostRef {
   applySyncPromise(receiver: undefined, args: unknown[], options: object): unknown;
 }
-type Result = { tag: "ok"; val: unknown } | { tag: "err"; val: { code: string; message: string } };
 interface HandleInfo {
   fd: number;
   kind: string;
@@ -139,16 +141,10 @@ lockDown();
 /** The descriptors of the current run's handles, by capability name; empty outside a run. */
 let handles: Record<string, HandleInfo> = {};
 
-function call(fd: number, op: string, args: unknown): Result {
+function call(fd: number, op: string, args: unknown): WitResult {
   const reply = host.applySyncPromise(undefined, [fd, op, args], { arguments: { copy: true } }) as Reply;
   return reply.ok ? { tag: "ok", val: reply.value } : { tag: "err", val: reply.error };
 }
-
-function mapped(result: Result, map: (value: unknown) => unknown): Result {
-  return result.tag === "ok" ? { tag: "ok", val: map(result.val) } : result;
-}
-
-const unit = (result: Result): Result => mapped(result, () => undefined);
 
 const fds = new WeakMap<object, number>();
 
@@ -165,10 +161,14 @@ function wrap(Class: new () => object, fd: number): object {
   return handle;
 }
 
-/** A resource class for one capability kind: `granted(name)`, `attenuate(...)`, and the kind's methods. */
-function resourceClass(kind: string, attenuation: (...args: unknown[]) => Record<string, unknown>) {
+/**
+ * The base of a kind's resource class (runtime/capabilities/<kind>/wit.ts adds the kind's methods):
+ * `granted(name)`, `attenuate(...)` and `op`, the one way a resource reaches the kernel.
+ */
+function resourceBase(adapter: WitAdapter): WitBase {
+  const { kind } = adapter;
   class Handle {
-    static granted(name: string): Result {
+    static granted(name: string): WitResult {
       const info = Object.hasOwn(handles, name) ? handles[name] : undefined;
       if (!info || info.kind !== kind) {
         return {
@@ -179,160 +179,33 @@ function resourceClass(kind: string, attenuation: (...args: unknown[]) => Record
       // biome-ignore lint/complexity/noThisInStatic: `this` is the subclass the glue called (Dir, Store, ...); its instanceof checks need it.
       return { tag: "ok", val: wrap(this, info.fd) };
     }
-    attenuate(...args: unknown[]): Result {
+    attenuate(...args: unknown[]): WitResult {
       const request: Record<string, unknown> = {};
-      for (const [key, value] of Object.entries(attenuation(...args)))
+      for (const [key, value] of Object.entries(adapter.attenuation(...args)))
         if (value !== undefined) request[key] = value;
       const Class = this.constructor as new () => object;
       return mapped(call(fdOf(this), ATTENUATE_OP, request), (child) =>
         wrap(Class, (child as { fd: number }).fd),
       );
     }
-    protected op(op: string, args?: unknown): Result {
+    op(op: string, args?: unknown): WitResult {
       return call(fdOf(this), op, args ?? {});
     }
   }
   return Handle;
 }
 
-const FsBase = resourceClass("fs", (rights, path) => ({ rights, path }));
-class Dir extends FsBase {
-  readText(path: string) {
-    return this.op("readText", { path });
-  }
-  readBytes(path: string) {
-    return this.op("readBytes", { path });
-  }
-  writeText(path: string, text: string, append: boolean) {
-    return unit(this.op("writeText", { path, text, append }));
-  }
-  writeBytes(path: string, bytes: Uint8Array, append: boolean) {
-    return unit(this.op("writeBytes", { path, bytes, append }));
-  }
-  list(path: string) {
-    return this.op("list", { path });
-  }
-  stat(path: string) {
-    return mapped(this.op("stat", { path }), (s) => {
-      const { type, size, mtimeMs } = s as { type: string; size: number; mtimeMs: number };
-      return { type, size: BigInt(size), mtimeMs };
-    });
-  }
-  mkdir(path: string, recursive: boolean) {
-    return unit(this.op("mkdir", { path, recursive }));
-  }
-  remove(path: string, recursive: boolean) {
-    return unit(this.op("remove", { path, recursive }));
-  }
-  rename(from: string, to: string) {
-    return unit(this.op("rename", { from, to }));
-  }
-}
-
-const NetBase = resourceClass("net", (rights, origins) => ({ rights, origins }));
-class Client extends NetBase {
-  fetch(req: { url: string; method: string; headers: Array<[string, string]>; body?: Uint8Array }) {
-    // fromEntries defines own properties: a header named "__proto__" stays a header.
-    const headers = Object.fromEntries(req.headers) as Record<string, string>;
-    return mapped(this.op("fetch", { url: req.url, method: req.method, headers, body: req.body }), (r) => {
-      const res = r as {
-        status: number;
-        statusText: string;
-        url: string;
-        headers: Record<string, string>;
-        body: Uint8Array;
-      };
-      return {
-        status: res.status,
-        statusText: res.statusText,
-        url: res.url,
-        headers: Object.entries(res.headers),
-        body: res.body,
-      };
-    });
-  }
-}
-
-const KvBase = resourceClass("kv", (rights, prefix) => ({ rights, prefix }));
-class Store extends KvBase {
-  get(key: string) {
-    return mapped(this.op("get", { key }), (value) => (value === null ? undefined : JSON.stringify(value)));
-  }
-  set(key: string, valueJson: string) {
-    let value: unknown;
-    try {
-      value = JSON.parse(valueJson);
-    } catch {
-      return {
-        tag: "err",
-        val: { code: "INVALID_ARGUMENT", message: "kv values are JSON text; this is not JSON" },
-      };
-    }
-    return unit(this.op("set", { key, value }));
-  }
-  delete(key: string) {
-    return this.op("delete", { key });
-  }
-  list(prefix: string, limit: number) {
-    return this.op("list", { prefix, limit });
-  }
-}
-
-const ClockBase = resourceClass("clock", (rights, resolutionMs) => ({ rights, resolutionMs }));
-class Timer extends ClockBase {
-  now() {
-    return this.op("now");
-  }
-  sleep(ms: number) {
-    return unit(this.op("sleep", { ms }));
-  }
-}
-
-const LogBase = resourceClass("log", (maxBytes) => ({ maxBytes }));
-class Logger extends LogBase {
-  write(level: string, message: string) {
-    return unit(this.op("write", { level, message }));
-  }
-}
-
-interface Narrowing {
-  models?: string[];
-  maxTokensPerCall?: number;
-  totalTokens?: bigint;
-  totalCost?: number;
-  requestsPerMinute?: number;
-  params?: string[];
-}
-const ModelBase = resourceClass("model", (rights, narrowing) => {
-  const { totalTokens, ...rest } = (narrowing ?? {}) as Narrowing;
-  // A u64 arrives as a BigInt; the kernel's schema bounds it (past 2^53 it is no longer exact, and is refused).
-  return { rights, ...rest, totalTokens: totalTokens === undefined ? undefined : Number(totalTokens) };
-});
-class Model extends ModelBase {
-  complete(requestJson: string) {
-    let request: unknown;
-    try {
-      request = JSON.parse(requestJson);
-    } catch {
-      return {
-        tag: "err",
-        val: { code: "INVALID_ARGUMENT", message: "a model request is JSON text; this is not JSON" },
-      };
-    }
-    return mapped(this.op("complete", request), (completion) => JSON.stringify(completion));
-  }
-}
-
-/** The glue keys imports by interface name without its version; the host checked the versions already. */
-const IMPORTS: Record<string, Record<string, unknown>> = {
-  "warden:tool/fs": { Dir },
-  "warden:tool/net": { Client },
-  "warden:tool/kv": { Store },
-  "warden:tool/clock": { Timer },
-  "warden:tool/log": { Logger },
-  "warden:tool/model": { Model },
-  "warden:tool/types": {},
-};
+/**
+ * Each kind's resource class under its interface (the WIT registry, runtime/capabilities/wit.ts). The glue
+ * keys imports by interface name without its version; the host checked the versions already.
+ */
+const IMPORTS: Record<string, Record<string, unknown>> = Object.fromEntries([
+  ...WIT_ADAPTERS.map((adapter) => [
+    `warden:tool/${adapter.interface}`,
+    { [adapter.resource]: adapter.define(resourceBase(adapter)) },
+  ]),
+  ["warden:tool/types", {}],
+]);
 
 let tool: ToolExports | undefined;
 let started = false;
