@@ -1,6 +1,8 @@
 // The runtime the agent commands work through: its state directory's sessions, and a policy's agents when one is given.
 import { WardenError } from "../errors.ts";
+import type { ServedAgent } from "../mcp/agents.ts";
 import type { AgentSpec } from "../policy/agents.ts";
+import type { CompiledPolicy } from "../policy/compile.ts";
 import { loadPolicyFor } from "../policy/run.ts";
 import { createRuntime, type Runtime } from "../runtime.ts";
 
@@ -45,10 +47,15 @@ export function agentsOf(runtime: Runtime): AgentHost {
 }
 
 /** Every agent a policy names, defined on the runtime (its tools are the policy's, with their grants). */
-export function defineAgents(runtime: Runtime, file: string): void {
-  const policy = loadPolicyFor(runtime, file);
+export function defineAgents(runtime: Runtime, policy: CompiledPolicy): ServedAgent[] {
+  if (policy.agents.size === 0) return [];
   const agents = agentsOf(runtime);
   for (const agent of policy.agents.values()) agents.define(agent.spec);
+  return [...policy.agents.values()].map((agent) => ({
+    name: agent.name,
+    description: agent.spec.description,
+    run: (task, options) => agents.run(agent.name, { task }, options),
+  }));
 }
 
 /**
@@ -61,7 +68,7 @@ export async function withAgents<T>(
 ): Promise<T> {
   const runtime = createRuntime({ stateDir: options.state, cells: { spares: 0 } });
   try {
-    if (options.policy !== undefined) defineAgents(runtime, options.policy);
+    if (options.policy !== undefined) defineAgents(runtime, loadPolicyFor(runtime, options.policy));
     return await fn(agentsOf(runtime));
   } finally {
     await runtime.close();

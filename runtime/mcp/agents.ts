@@ -1,0 +1,102 @@
+// A policy's agents over MCP: each is a tool that takes a task and returns the agent's answer, with progress while it runs.
+import {
+  type CallToolResult,
+  ErrorCode,
+  McpError,
+  type Tool as McpTool,
+} from "@modelcontextprotocol/sdk/types.js";
+import { z } from "zod";
+import { WardenError } from "../errors.ts";
+import { stderrReporter } from "../internal.ts";
+import type { CallExtra, Catalog } from "./serve.ts";
+
+/** The largest task a client may hand an agent: the model kind's bound on one message's text. */
+const MAX_TASK_CHARS = 1 << 20;
+
+const inputSchema = z.strictObject({
+  task: z.string().min(1, "task is empty; give the agent something to do").max(MAX_TASK_CHARS),
+});
+
+/** What serving an agent needs: its name and description, and how to run one session of it. */
+export interface ServedAgent {
+  name: string;
+  description?: string | undefined;
+  run(
+    task: string,
+    options: { signal?: AbortSignal; onProgress?: (event: unknown) => void },
+  ): Promise<{ session: string; answer: string }>;
+}
+
+function definition(agent: ServedAgent): McpTool {
+  return {
+    name: agent.name,
+    description:
+      agent.description ??
+      `Hand a task to the Warden agent "${agent.name}"; it works in its own sandbox and returns its answer.`,
+    inputSchema: {
+      type: "object",
+      properties: { task: { type: "string", description: "What the agent is to do, in words." } },
+      required: ["task"],
+      additionalProperties: false,
+    },
+    outputSchema: {
+      type: "object",
+      properties: {
+        session: { type: "string", description: "The session id: warden agent show SESSION" },
+        answer: { type: "string" },
+      },
+      required: ["session", "answer"],
+    },
+  };
+}
+
+/** One line for a progress notification, from whatever the runtime reports (bounded: it may quote a model). */
+export function progressText(event: unknown): string {
+  const text =
+    typeof event === "string"
+      ? event
+      : typeof event === "object" &&
+          event !== null &&
+          typeof (event as { message?: unknown }).message === "string"
+        ? (event as { message: string }).message
+        : JSON.stringify(event);
+  return text.length > 500 ? `${text.slice(0, 500)}…` : text;
+}
+
+async function callAgent(agent: ServedAgent, args: unknown, extra: CallExtra = {}): Promise<CallToolResult> {
+  const input = inputSchema.safeParse(args ?? {});
+  if (!input.success) {
+    const why = input.error.issues.map((i) => `${i.path.join(".") || "input"}: ${i.message}`).join("; ");
+    return { isError: true, content: [{ type: "text", text: `INVALID_INPUT: ${why}` }] };
+  }
+  const { progress } = extra;
+  try {
+    progress?.(`agent ${agent.name} started`);
+    const { session, answer } = await agent.run(input.data.task, {
+      ...(extra.signal ? { signal: extra.signal } : {}),
+      ...(progress ? { onProgress: (event: unknown) => progress(progressText(event)) } : {}),
+    });
+    return { content: [{ type: "text", text: answer }], structuredContent: { session, answer } };
+  } catch (error) {
+    // As for tools: a failure of Warden is the server's (a protocol error, with an id in the operator log);
+    // anything else is the call's result, in words the calling model can act on, without the operator's hint.
+    if (!(error instanceof WardenError) || error.code === "INTERNAL") {
+      const internal = stderrReporter(error, `MCP call of agent "${agent.name}"`);
+      throw Object.assign(new McpError(ErrorCode.InternalError, internal.message), { cause: internal });
+    }
+    return { isError: true, content: [{ type: "text", text: `${error.code}: ${error.message}` }] };
+  }
+}
+
+/** Agents as a catalog, served beside the policy's tools (the policy refuses an agent named like a tool). */
+export function agentCatalog(agents: readonly ServedAgent[]): Catalog {
+  const listed = agents.map(definition);
+  const byName = new Map(agents.map((a) => [a.name, a]));
+  return {
+    list: () => listed,
+    call: (name, args, _session, extra) => {
+      const agent = byName.get(name);
+      return agent ? callAgent(agent, args, extra) : undefined;
+    },
+  };
+}

@@ -1,0 +1,85 @@
+// Agents offered over MCP: a task in, the answer out, progress notifications while it runs, failures as results.
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
+import { CallToolResultSchema } from "@modelcontextprotocol/sdk/types.js";
+import { describe, expect, test } from "vitest";
+import { WardenError } from "../../runtime/errors.ts";
+import { agentCatalog, type ServedAgent } from "../../runtime/mcp/agents.ts";
+import { createMcpServer } from "../../runtime/mcp/serve.ts";
+
+/** An agent as the MCP layer sees one: it reports two steps, then answers with what it was asked. */
+const echo: ServedAgent = {
+  name: "reader",
+  description: "Answers questions about files.",
+  async run(task, { onProgress }) {
+    onProgress?.({ message: "model turn 1" });
+    onProgress?.("tool read-file");
+    return { session: "s_test", answer: `answered: ${task}` };
+  },
+};
+
+const failing: ServedAgent = {
+  name: "broke",
+  async run() {
+    throw new WardenError("LIMIT_EXCEEDED", "the agent's turns budget (2) is spent");
+  },
+};
+
+async function client(agents: ServedAgent[]): Promise<Client> {
+  const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
+  await createMcpServer(agentCatalog(agents), { session: "test" }).connect(serverSide);
+  const c = new Client({ name: "test-client", version: "1.0.0" });
+  await c.connect(clientSide);
+  return c;
+}
+
+describe("a policy's agents as MCP tools", () => {
+  test("listed with a task in and {session, answer} out", async () => {
+    const c = await client([echo]);
+    const { tools } = await c.listTools();
+    expect(tools).toEqual([
+      expect.objectContaining({
+        name: "reader",
+        description: "Answers questions about files.",
+        inputSchema: expect.objectContaining({ required: ["task"] }),
+      }),
+    ]);
+    await c.close();
+  });
+
+  test("a call returns the answer, with progress notifications when the client asks for them", async () => {
+    const c = await client([echo]);
+    const progress: Array<{ progress: number; message?: string }> = [];
+    const result = await c.callTool(
+      { name: "reader", arguments: { task: "what is in hello.txt?" } },
+      CallToolResultSchema,
+      {
+        onprogress: (p) => progress.push({ progress: p.progress, message: p.message }),
+      },
+    );
+    expect(result.structuredContent).toEqual({
+      session: "s_test",
+      answer: "answered: what is in hello.txt?",
+    });
+    expect(result.content).toEqual([{ type: "text", text: "answered: what is in hello.txt?" }]);
+    expect(progress).toEqual([
+      { progress: 1, message: "agent reader started" },
+      { progress: 2, message: "model turn 1" },
+      { progress: 3, message: "tool read-file" },
+    ]);
+    await c.close();
+  });
+
+  test("a bad task and a failed session are results the calling model can read", async () => {
+    const c = await client([echo, failing]);
+    const bad = await c.callTool({ name: "reader", arguments: { task: "", extra: 1 } });
+    expect(bad.isError).toBe(true);
+    expect(JSON.stringify(bad.content)).toContain("INVALID_INPUT");
+    const failed = await c.callTool({ name: "broke", arguments: { task: "go" } });
+    expect(failed).toMatchObject({
+      isError: true,
+      content: [{ type: "text", text: "LIMIT_EXCEEDED: the agent's turns budget (2) is spent" }],
+    });
+    await c.close();
+  });
+});
