@@ -8,7 +8,8 @@ export type Decision = "allow" | "deny" | "error";
 export interface AuditRecord {
   seq: number;
   time: string;
-  event: "call" | "load" | "limit" | "grant" | "revoke" | "policy";
+  /** "result": what a call reported once it finished (a model call's tokens and cost), after its "call" record. */
+  event: "call" | "result" | "load" | "limit" | "grant" | "revoke" | "policy";
   tool: string;
   sandbox: string;
   /** The client session the call was made for (an MCP client and session), when the host knows one. */
@@ -22,6 +23,8 @@ export interface AuditRecord {
   code?: string;
   /** Why: the rule or check that decided. */
   reason?: string;
+  /** Facts a call reported when it finished (tokens, cost, duration): never content. */
+  detail?: Readonly<Record<string, string | number>>;
 }
 
 export type AuditInput = Omit<AuditRecord, "seq" | "time">;

@@ -25,6 +25,7 @@ export const ERROR_CODES = [
   "TOOL_CHANGED", // a tool pinned by a policy digest no longer matches it
   "AUDIT_BROKEN", // the audit log's hash chain does not verify: a record was edited, deleted or moved
   "POLICY_TEST_FAILED", // a policy test table has cases whose expected decision differs from the policy's
+  "MODEL_ERROR", // a model provider refused or failed a call, sent a malformed answer, or a scripted model had no matching turn
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
@@ -40,6 +41,7 @@ export const GUEST_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   "IS_A_DIRECTORY",
   "NOT_EMPTY",
   "NET_ERROR",
+  "MODEL_ERROR",
   "INTERNAL",
 ]);
 

@@ -2,7 +2,7 @@
 // (table lookup, rights, policy check, quota, execution, audit).
 import { z } from "zod";
 import type { AuditLog } from "./audit.ts";
-import type { CapabilityKind, Grant, KindEnv } from "./capabilities/types.ts";
+import type { AuditDetail, CapabilityKind, Grant, KindEnv } from "./capabilities/types.ts";
 import { type ErrorCode, WardenError } from "./errors.ts";
 import { Handle, HandleTable } from "./handles.ts";
 import { type InternalReporter, stderrReporter } from "./internal.ts";
@@ -36,6 +36,8 @@ export interface SandboxRecord {
    * A guest's failure is trusted to be one of these only if the kernel really issued it.
    */
   issued: Map<ErrorCode, WardenError>;
+  /** Runs begun so far: names the current run for operations that keep per-run state. */
+  runs: number;
   /** True between beginRun and endRun: handles work only while the tool runs. */
   running: boolean;
   /** The client session the current run is for, stamped on its audit records. */
@@ -53,6 +55,14 @@ const DEFAULT_DATA_BUDGET = 64 << 20;
 
 /** Handles one sandbox may hold; each may pin a host resource (an open directory). */
 const MAX_HANDLES = 1024;
+
+/** One request as the gate sees it: its op, the audit summary once known, and what the op reported. */
+interface GateCall {
+  op: string;
+  summary: string | undefined;
+  /** Facts the op reported through `ctx.report` (a model call's tokens and cost): audited when it ends. */
+  detail: AuditDetail | undefined;
+}
 
 const attenuateRequest = z.looseObject({ rights: z.array(z.string()).optional() });
 
@@ -110,6 +120,7 @@ export class Kernel {
       dataBudget: options.dataBudget ?? DEFAULT_DATA_BUDGET,
       run: new AbortController(),
       issued: new Map(),
+      runs: 0,
       running: false,
       session: undefined,
       disposed: false,
@@ -207,6 +218,7 @@ export class Kernel {
     sb.run = new AbortController();
     sb.callsThisRun = 0;
     sb.issued.clear();
+    sb.runs++;
     sb.running = true;
   }
 
@@ -280,12 +292,21 @@ export class Kernel {
         // mid-operation cannot leave an effect with no record. A failure after this adds a second record.
         this.recordCall(sb, handle, call.op, call.summary, "allow");
         const signal = AbortSignal.any([sb.run.signal, handle.signal]);
-        return await op.run({ grant: handle.grant, resource: handle.resource }, args, {
+        const result = await op.run({ grant: handle.grant, resource: handle.resource }, args, {
           signal,
           handleName: handle.name,
           owner: sb.tool,
           reserve,
+          run: `${sb.id}/${sb.runs}`,
+          session: sb.session,
+          report: (fields) => {
+            call.detail = { ...call.detail, ...fields };
+          },
         });
+        // Facts known only once the op has run go in a record of their own, after the write-ahead one.
+        if (call.detail)
+          this.recordCall(sb, handle, call.op, call.summary, "allow", undefined, call.detail, "result");
+        return result;
       } finally {
         sb.inFlight--;
         sb.dataInFlight -= reserved;
@@ -323,16 +344,17 @@ export class Kernel {
 
   /**
    * What every guest request passes before and after its own work: the sandbox is live and running, the
-   * descriptor names a handle it holds; a failure is audited, and its host-side form kept in `sb.issued`.
+   * descriptor names a handle it holds; a failure is audited (with what the call reported before it failed),
+   * and its host-side form kept in `sb.issued`.
    */
   private async gate<T>(
     sb: SandboxRecord,
     fd: unknown,
     opName: unknown,
-    work: (handle: Handle, call: { op: string; summary: string | undefined }) => Promise<T>,
+    work: (handle: Handle, call: GateCall) => Promise<T>,
   ): Promise<T> {
     let handle: Handle | undefined;
-    const call = { op: String(opName), summary: undefined as string | undefined };
+    const call: GateCall = { op: String(opName), summary: undefined, detail: undefined };
     try {
       if (sb.disposed) throw new WardenError("CAPABILITY_DENIED", "this sandbox has been disposed");
       if (!sb.running)
@@ -350,7 +372,7 @@ export class Kernel {
       const denied = guestError.code === "CAPABILITY_DENIED";
       // A revoked handle fails its lookup, yet the record still names it: the sandbox holds it by that name.
       const named = handle ?? (typeof fd === "number" ? sb.table.get(fd) : undefined);
-      this.recordCall(sb, named, call.op, call.summary, denied ? "deny" : "error", guestError);
+      this.recordCall(sb, named, call.op, call.summary, denied ? "deny" : "error", guestError, call.detail);
       sb.issued.set(guestError.code, this.forHost(handle, guestError));
       throw guestError;
     }
@@ -466,9 +488,11 @@ export class Kernel {
     summary: string | undefined,
     decision: "allow" | "deny" | "error",
     error?: WardenError,
+    detail?: AuditDetail,
+    event: "call" | "result" = "call",
   ): void {
     this.audit.record({
-      event: "call",
+      event,
       tool: sb.tool,
       sandbox: sb.id,
       session: sb.session,
@@ -479,6 +503,7 @@ export class Kernel {
       decision,
       code: error?.code,
       reason: error?.message,
+      ...(detail ? { detail } : {}),
     });
   }
 }

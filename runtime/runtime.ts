@@ -12,6 +12,8 @@ import { bridgeTo } from "./bridge.ts";
 import { createKinds } from "./capabilities/index.ts";
 import { type KvStore, MemoryKvStore, SqliteKvStore } from "./capabilities/kv/store.ts";
 import type { LogSink } from "./capabilities/log/index.ts";
+import type { PriceTable } from "./capabilities/model/budget.ts";
+import type { Env } from "./capabilities/model/keys.ts";
 import type { LookupFn } from "./capabilities/net/index.ts";
 import { type CellOptions, type CellReport, Cells, type Isolation, splitBackend } from "./cells/index.ts";
 import { type GrantRequest, matchGrants, parseDescriptor, type ToolDescriptor } from "./descriptor.ts";
@@ -46,6 +48,10 @@ export interface RuntimeOptions {
   isolation?: Isolation;
   /** Pooling, sharing and hardening of cells. */
   cells?: CellOptions;
+  /** Model prices, US dollars per million tokens in and out, per model name: what model cost budgets charge. */
+  modelPrices?: PriceTable;
+  /** The kernel's environment, where model providers' default keys and base URLs are read. Default: process.env. */
+  env?: Env;
 }
 
 /** A grant given to a tool, as a spec string in CLI syntax: "fs:read:./data", "net:GET:https://api.example.com", "kv". */
@@ -103,7 +109,13 @@ export class Runtime {
       sinks.push(new SqliteAuditSink(join(options.stateDir, AUDIT_DB)));
     }
     this.kv = options.stateDir ? openKvStore(join(options.stateDir, "kv.sqlite")) : new MemoryKvStore();
-    const kinds = createKinds({ lookup: options.lookup, kvStore: this.kv, log: options.log ?? defaultLog });
+    const kinds = createKinds({
+      lookup: options.lookup,
+      kvStore: this.kv,
+      log: options.log ?? defaultLog,
+      modelPrices: options.modelPrices,
+      env: options.env,
+    });
     this.kernel = new Kernel({
       kinds,
       audit: new AuditLog(sinks),

@@ -3,7 +3,18 @@
 import { z } from "zod";
 import type { CapabilityType, FetchInit, FetchResponse, FsEntry, FsStat, Handles } from "./types.ts";
 
-export type { ClockHandle, FsHandle, KvHandle, LogHandle, NetHandle } from "./types.ts";
+export type {
+  ClockHandle,
+  FsHandle,
+  KvHandle,
+  LogHandle,
+  ModelCompletion,
+  ModelHandle,
+  ModelMessage,
+  ModelRequest,
+  ModelToolCall,
+  NetHandle,
+} from "./types.ts";
 export type { FetchInit, FetchResponse, FsEntry, FsStat, Handles };
 export { z };
 

@@ -5,6 +5,13 @@ import type { FsEntry, FsHandle, FsStat } from "../runtime/capabilities/fs/guest
 import type { GUEST_ADAPTERS } from "../runtime/capabilities/guest.ts";
 import type { KvHandle } from "../runtime/capabilities/kv/guest.ts";
 import type { LogHandle } from "../runtime/capabilities/log/guest.ts";
+import type {
+  ModelCompletion,
+  ModelHandle,
+  ModelMessage,
+  ModelRequest,
+  ModelToolCall,
+} from "../runtime/capabilities/model/guest.ts";
 import type { FetchInit, FetchResponse, NetHandle } from "../runtime/capabilities/net/guest.ts";
 
 export type {
@@ -16,6 +23,11 @@ export type {
   FsStat,
   KvHandle,
   LogHandle,
+  ModelCompletion,
+  ModelHandle,
+  ModelMessage,
+  ModelRequest,
+  ModelToolCall,
   NetHandle,
 };
 

@@ -5,6 +5,7 @@ import { clockGuest } from "./clock/guest.ts";
 import { fsGuest } from "./fs/guest.ts";
 import { kvGuest } from "./kv/guest.ts";
 import { logGuest } from "./log/guest.ts";
+import { modelGuest } from "./model/guest.ts";
 import { netGuest } from "./net/guest.ts";
 
-export const GUEST_ADAPTERS = [fsGuest, netGuest, kvGuest, clockGuest, logGuest] as const;
+export const GUEST_ADAPTERS = [fsGuest, netGuest, kvGuest, clockGuest, logGuest, modelGuest] as const;

@@ -7,6 +7,9 @@ import { kv } from "./kv/kind.ts";
 import type { KvStore } from "./kv/store.ts";
 import type { LogSink } from "./log/index.ts";
 import { log } from "./log/kind.ts";
+import type { PriceTable } from "./model/budget.ts";
+import type { Env } from "./model/keys.ts";
+import { model } from "./model/kind.ts";
 import type { LookupFn } from "./net/fetch.ts";
 import { net } from "./net/kind.ts";
 import type { CapabilityKind } from "./types.ts";
@@ -19,10 +22,14 @@ export interface KindServices {
   kvStore: KvStore;
   /** Where tools' log lines go. */
   log: LogSink;
+  /** Model prices, US dollars per million tokens in and out, per model: what cost budgets charge. */
+  modelPrices?: PriceTable | undefined;
+  /** The kernel's environment, where default provider keys are read; default process.env. */
+  env?: Env | undefined;
 }
 
 /** Every kind, in the order policies, schemas and explanations list them. */
-export const KINDS: readonly Kind<KindServices>[] = [fs, net, kv, clock, log];
+export const KINDS: readonly Kind<KindServices>[] = [fs, net, kv, clock, log, model];
 
 /** The kind named `name` (a spec prefix, a declared `type`, a policy field), if there is one. */
 export function kindNamed(name: string): Kind<KindServices> | undefined {

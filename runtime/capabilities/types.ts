@@ -20,7 +20,19 @@ export interface OpContext {
    * budget for data in flight; throws LIMIT_EXCEEDED past it. Released when the call ends.
    */
   reserve?: (bytes: number) => void;
+  /** Names the tool call in progress (one per run of the sandbox); a model's scripted session is keyed by it. */
+  run?: string;
+  /** The client session the call is for, when the host knows one. */
+  session?: string;
+  /**
+   * Adds fields to this call's audit record that are known only once it has run (a model call's tokens and
+   * cost). Written when the call ends, in a "result" record (or the error record). Never content or secrets.
+   */
+  report?: (detail: AuditDetail) => void;
 }
+
+/** Facts about a finished call for the audit log: counts, names, durations. */
+export type AuditDetail = Readonly<Record<string, string | number>>;
 
 /** One operation on a handle. Its arguments come from an untrusted guest and are parsed by `args` first. */
 export interface Operation<Scope, Resource, Args = unknown> {

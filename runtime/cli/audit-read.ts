@@ -42,7 +42,7 @@ Example:
 `;
 
 const DECISIONS: readonly Decision[] = ["allow", "deny", "error"];
-const EVENTS = ["call", "load", "limit", "grant", "revoke", "policy"];
+const EVENTS = ["call", "result", "load", "limit", "grant", "revoke", "policy"];
 
 function count(raw: string): number {
   if (!/^\d+$/.test(raw) || Number(raw) < 1)

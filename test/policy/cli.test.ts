@@ -46,7 +46,7 @@ describe("check, explain, test", () => {
     - files (fs): read files under ${join(REPO, "docs")}
   It may not:
     - files: write, create, delete or list (not granted)
-    - reach the network, use a key-value store, read the clock or sleep or write log lines (no such handle)
+    - reach the network, use a key-value store, read the clock or sleep, write log lines or call a language model (no such handle)
     - reach anything outside its handles: every other directory, origin and store is denied
   Limits per call: 2000 ms wall time, 500 ms CPU, 32 MiB heap, 512 KiB output.
 

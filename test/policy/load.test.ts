@@ -110,7 +110,7 @@ tools:
       `bad.yaml:8:25: tools.reader.grants.ok.fs.root: ${dir}/nowhere is not a directory; root is relative to the policy file`,
       'bad.yaml:9:31: tools.reader.grants.api.net.origins[0]: "https://*.example.com" uses a wildcard; grant each origin exactly, listing them separated by commas; write each origin as scheme://host[:port]',
       'bad.yaml:9:56: tools.reader.grants.api.net.origins[1]: "https://a.example/x" has a path; a grant covers a whole origin, so write scheme://host[:port] only',
-      "bad.yaml:10:13: tools.reader.grants.both: a grant names exactly one kind: one of fs, net, kv, clock, log",
+      "bad.yaml:10:13: tools.reader.grants.both: a grant names exactly one kind: one of fs, net, kv, clock, log, model",
       "bad.yaml:11:33: tools.reader.grants.t.clock.resolution: valid resolutions: 1ms, 100ms, 1s",
     ]);
     expect(file).toContain("bad.yaml");

@@ -1,5 +1,7 @@
 // The wasm backend through the host API: the example components with the same grants as the JS tools,
 // denials, imports refused before anything runs, limits (CPU, wall time, memory, output) and result checks.
+
+import { writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
@@ -126,7 +128,7 @@ describe("imports are checked before anything runs", () => {
     expect(await failure(runtime.loadTool(path))).toEqual({
       code: "LOAD_ERROR",
       message:
-        "the component imports wasi:filesystem/preopens@0.2.3 (an interface), which Warden does not provide; a component may import only warden:tool/fs@0.1.0, warden:tool/net@0.1.0, warden:tool/kv@0.1.0, warden:tool/clock@0.1.0, warden:tool/log@0.1.0 (build it with every WASI feature disabled)",
+        "the component imports wasi:filesystem/preopens@0.2.3 (an interface), which Warden does not provide; a component may import only warden:tool/fs@0.1.0, warden:tool/net@0.1.0, warden:tool/kv@0.1.0, warden:tool/clock@0.1.0, warden:tool/log@0.1.0, warden:tool/model@0.1.0 (build it with every WASI feature disabled)",
     });
   });
 
@@ -469,6 +471,40 @@ describe("each capability interface, called from WebAssembly text", () => {
     } finally {
       server.close();
     }
+  });
+
+  test("model: a completion from the granted scripted model, and a call past its budget refused", async () => {
+    const script = join(dir, "model-script.yaml");
+    writeFileSync(
+      script,
+      'modeltool:\n  - expect: "hi"\n    text: "hello from the script"\n    usage: { input_tokens: 3, output_tokens: 4 }\n',
+    );
+    const request = JSON.stringify({ messages: [{ role: "user", content: "hi" }], maxTokens: 8 });
+    const path = await component(
+      "modeltool",
+      "model",
+      `(import "warden:tool/model@0.1.0" "[static]model.granted" (func $granted (param i32 i32 i32)))
+       (import "warden:tool/model@0.1.0" "[method]model.complete" (func $complete (param i32 i32 i32 i32)))`,
+      `(data (i32.const 2048) "llm") (data (i32.const 2064) ${JSON.stringify(request)})`,
+      `(call $granted (i32.const 2048) (i32.const 3) (i32.const 64)) ${check(64)}
+       (call $complete (i32.load (i32.const 68)) (i32.const 2064) (i32.const ${request.length}) (i32.const 128)) ${check(128)}
+       ${okFrom(132, 136)}`,
+      { llm: { type: "model", rights: null } },
+    );
+    expect(await once(path, {}, { grants: { llm: `model:scripted:${script}` } })).toEqual({
+      provider: "scripted",
+      model: "scripted",
+      message: { role: "assistant", content: "hello from the script" },
+      stopReason: "end",
+      usage: { inputTokens: 3, outputTokens: 4 },
+    });
+    const refused = await failure(
+      once(path, {}, { grants: { llm: `model:scripted:${script};maxTokens=4` } }),
+    );
+    expect(refused).toEqual({
+      code: "LIMIT_EXCEEDED",
+      message: "maxTokens 8 is over the model handle's maxTokensPerCall budget (4)",
+    });
   });
 
   test("log: a line reaches the host's log, as the tool's", async () => {

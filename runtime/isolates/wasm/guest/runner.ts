@@ -282,6 +282,34 @@ class Logger extends LogBase {
   }
 }
 
+interface Narrowing {
+  models?: string[];
+  maxTokensPerCall?: number;
+  totalTokens?: bigint;
+  totalCost?: number;
+  requestsPerMinute?: number;
+  params?: string[];
+}
+const ModelBase = resourceClass("model", (rights, narrowing) => {
+  const { totalTokens, ...rest } = (narrowing ?? {}) as Narrowing;
+  // A u64 arrives as a BigInt; the kernel's schema bounds it (past 2^53 it is no longer exact, and is refused).
+  return { rights, ...rest, totalTokens: totalTokens === undefined ? undefined : Number(totalTokens) };
+});
+class Model extends ModelBase {
+  complete(requestJson: string) {
+    let request: unknown;
+    try {
+      request = JSON.parse(requestJson);
+    } catch {
+      return {
+        tag: "err",
+        val: { code: "INVALID_ARGUMENT", message: "a model request is JSON text; this is not JSON" },
+      };
+    }
+    return mapped(this.op("complete", request), (completion) => JSON.stringify(completion));
+  }
+}
+
 /** The glue keys imports by interface name without its version; the host checked the versions already. */
 const IMPORTS: Record<string, Record<string, unknown>> = {
   "warden:tool/fs": { Dir },
@@ -289,6 +317,7 @@ const IMPORTS: Record<string, Record<string, unknown>> = {
   "warden:tool/kv": { Store },
   "warden:tool/clock": { Timer },
   "warden:tool/log": { Logger },
+  "warden:tool/model": { Model },
   "warden:tool/types": {},
 };
 
