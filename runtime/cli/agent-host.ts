@@ -1,9 +1,12 @@
 // The runtime the agent commands work through: its state directory's sessions, and a policy's agents when one is given.
+import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { z } from "zod";
 import { WardenError } from "../errors.ts";
 import type { ServedAgent } from "../mcp/agents.ts";
 import type { AgentSpec } from "../policy/agents.ts";
 import type { CompiledPolicy } from "../policy/compile.ts";
-import { loadPolicyFor } from "../policy/run.ts";
+import { loadPolicyFor, loadToolUnderPolicy } from "../policy/run.ts";
 import { createRuntime, type Runtime } from "../runtime.ts";
 
 export interface ShownMessage {
@@ -46,11 +49,25 @@ export function agentsOf(runtime: Runtime): AgentHost {
   return agents;
 }
 
-/** Every agent a policy names, defined on the runtime (its tools are the policy's, with their grants). */
-export function defineAgents(runtime: Runtime, policy: CompiledPolicy): ServedAgent[] {
+/**
+ * Every agent a policy names, defined on the runtime, after loading (under the policy, with their grants)
+ * the tools they may call that `loaded` does not already hold.
+ */
+export async function defineAgents(
+  runtime: Runtime,
+  policy: CompiledPolicy,
+  loaded: Set<string> = new Set(),
+): Promise<ServedAgent[]> {
   if (policy.agents.size === 0) return [];
   const agents = agentsOf(runtime);
-  for (const agent of policy.agents.values()) agents.define(agent.spec);
+  for (const agent of policy.agents.values()) {
+    for (const tool of agent.spec.tools) {
+      if (loaded.has(tool) || !policy.tools.has(tool)) continue;
+      await loadToolUnderPolicy(runtime, policy, tool);
+      loaded.add(tool);
+    }
+    agents.define(agent.spec);
+  }
   return [...policy.agents.values()].map((agent) => ({
     name: agent.name,
     description: agent.spec.description,
@@ -58,18 +75,78 @@ export function defineAgents(runtime: Runtime, policy: CompiledPolicy): ServedAg
   }));
 }
 
+// Which policy each agent was last run under, per state directory: what resume and replay load when not
+// given --policy. Written (and fsynced) before the session starts, so a kernel killed mid-session leaves it.
+const POLICIES_FILE = "agent-policies.json";
+const recordSchema = z.record(z.string(), z.string());
+
+function readPolicies(state: string): Record<string, string> {
+  let text: string;
+  try {
+    text = readFileSync(join(state, POLICIES_FILE), "utf8");
+  } catch {
+    return {};
+  }
+  const parsed = recordSchema.safeParse(JSON.parse(text));
+  return parsed.success ? parsed.data : {};
+}
+
+function recordPolicy(state: string, agent: string, policy: string): void {
+  const all = { ...readPolicies(state), [agent]: resolve(policy) };
+  const file = join(state, POLICIES_FILE);
+  const fd = openSync(`${file}.tmp`, "w", 0o600);
+  try {
+    writeSync(fd, `${JSON.stringify(all, null, 2)}\n`);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(`${file}.tmp`, file);
+}
+
+export interface AgentsOptions {
+  state: string;
+  policy?: string | undefined;
+  /** The agent `run` starts: its policy is recorded for resume and replay. */
+  running?: string;
+  /** The session resume or replay continues: without --policy, the policy its agent last ran under. */
+  session?: string;
+}
+
 /**
  * Runs `fn` with a runtime over the state directory's sessions. Without a policy (ps, show) it reads the
  * session store only: no agent is defined, nothing runs.
  */
 export async function withAgents<T>(
-  options: { state: string; policy?: string | undefined },
+  options: AgentsOptions,
   fn: (agents: AgentHost) => Promise<T>,
 ): Promise<T> {
   const runtime = createRuntime({ stateDir: options.state, cells: { spares: 0 } });
   try {
-    if (options.policy !== undefined) defineAgents(runtime, loadPolicyFor(runtime, options.policy));
-    return await fn(agentsOf(runtime));
+    const agents = agentsOf(runtime);
+    let policy = options.policy;
+    if (policy === undefined && options.session !== undefined) {
+      const session = (await agents.list()).find((s) => s.session === options.session);
+      if (session) policy = readPolicies(options.state)[session.agent];
+      if (session && policy === undefined)
+        throw new WardenError(
+          "USAGE",
+          `no policy is recorded for agent "${session.agent}" in this state directory; pass --policy FILE, the policy that defines it`,
+        );
+    }
+    if (policy !== undefined) {
+      const compiled = loadPolicyFor(runtime, policy);
+      if (options.running !== undefined && !compiled.agents.has(options.running)) {
+        const names = [...compiled.agents.keys()];
+        throw new WardenError(
+          "USAGE",
+          `${policy} names no agent "${options.running}"; it names: ${names.join(", ") || "none"}`,
+        );
+      }
+      await defineAgents(runtime, compiled);
+      if (options.running !== undefined) recordPolicy(options.state, options.running, policy);
+    }
+    return await fn(agents);
   } finally {
     await runtime.close();
   }

@@ -41,7 +41,7 @@ export async function agentRun(argv: string[], io: CliIo): Promise<void> {
   if (values.policy === undefined)
     throw new WardenError("USAGE", "--policy FILE is required: the policy says what the agent may hold");
   const task = readTask(values.task);
-  await withAgents({ state: resolve(values.state), policy: values.policy }, async (agents) => {
+  await withAgents({ state: resolve(values.state), policy: values.policy, running: name }, async (agents) => {
     const { session, answer } = await agents.run(name, { task });
     io.stdout(json({ session, answer }));
   });
@@ -59,7 +59,7 @@ export async function agentResume(argv: string[], io: CliIo): Promise<void> {
     },
   });
   const id = one("resume", positionals, "SESSION");
-  await withAgents({ state: resolve(values.state), policy: values.policy }, async (agents) => {
+  await withAgents({ state: resolve(values.state), policy: values.policy, session: id }, async (agents) => {
     const model = values.model === undefined ? {} : { model: values.model };
     const { session, answer } = await agents.resume(id, model);
     io.stdout(json({ session, answer }));
@@ -74,7 +74,7 @@ export async function agentReplay(argv: string[], io: CliIo): Promise<void> {
     options: { state: { type: "string", default: ".warden" }, policy: { type: "string" } },
   });
   const id = one("replay", positionals, "SESSION");
-  await withAgents({ state: resolve(values.state), policy: values.policy }, async (agents) => {
+  await withAgents({ state: resolve(values.state), policy: values.policy, session: id }, async (agents) => {
     const report = await agents.replay(id);
     io.stdout(json(report));
     if (!report.matched) {

@@ -117,9 +117,11 @@ again: the model is told its outcome is unknown, unless the tool declares itself
 Prints {"session": "<id>", "answer": "<the final answer>"}.
 
 Options:
-  --state DIR    where sessions are kept (default .warden)
-  --model SPEC   move the conversation to another model from here on (a model grant spec, e.g.
-                 openai:gpt-4o); the conversation is provider-neutral, so it carries over
+  --state DIR     where sessions are kept (default .warden)
+  --model SPEC    move the conversation to another model from here on (a model grant spec, e.g.
+                  model:openai:gpt-4o); the conversation is provider-neutral, so it carries over
+  --policy FILE   the policy that defines the session's agent (default: the one warden agent run
+                  recorded in DIR for that agent)
 
 Example:
   warden agent resume s_0123456789abcdef
@@ -136,7 +138,9 @@ index, matched, detail?}]}. Exit code 0 when every step matched; 1 when one did 
 model a session replays bit for bit.
 
 Options:
-  --state DIR   where sessions are kept (default .warden)
+  --state DIR     where sessions are kept (default .warden)
+  --policy FILE   the policy that defines the session's agent (default: the one warden agent run
+                  recorded in DIR for that agent)
 
 Example:
   warden agent replay s_0123456789abcdef

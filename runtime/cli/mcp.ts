@@ -161,7 +161,7 @@ export async function mcpServe(argv: string[], io: CliIo): Promise<void> {
     const policy = loadPolicyFor(runtime, f.policy);
     const tools: Tool[] = [];
     for (const name of policy.tools.keys()) tools.push(await loadToolUnderPolicy(runtime, policy, name));
-    const agents = defineAgents(runtime, policy);
+    const agents = await defineAgents(runtime, policy, new Set(policy.tools.keys()));
     const during = (server: string): FrontEvents => ({
       withheld: (w) => {
         printWithheld(io, server, w, " during the session");
