@@ -8,7 +8,7 @@ import { type CliRun, REPO, runCli as spawnCli } from "./support/cli.ts";
 import { type ToolSource, tempDir, writeTool } from "./support/tools.ts";
 
 const READ_FILE = join(REPO, "examples/tools/read-file.ts");
-const HARD_KILL_MS = 15_000;
+const HARD_KILL_MS = 60_000;
 
 /** Set in every child's environment; it must never come back through /proc/self/environ. */
 const ENV_CANARY = `env-canary-${randomUUID()}`;
@@ -265,7 +265,7 @@ describe.concurrent("warden tool run: grants and usage", () => {
 });
 
 /** Longer than any healthy CLI run, even on a loaded machine; shorter than the runner's own timeout. */
-const HANG_MS = 12_000;
+const HANG_MS = 50_000;
 
 describe.concurrent("warden tool run: limits", () => {
   // The bound catches a hang, not speed: the whole CLI run (Node, Warden, a cell) is timed, on a busy CI

@@ -17,3 +17,25 @@ test("invalid base64 is refused", () => {
   expect(() => base64ToBytes("a")).toThrow("invalid base64");
   expect(() => base64ToBytes("a*bc")).toThrow("invalid base64");
 });
+
+test("data keys that start with $ never read as a tag, in either direction", () => {
+  const data = [
+    { $bytes: "AAAA" },
+    { headers: { $bytes: "AAAA", "content-type": "text/plain" } },
+    { $$bytes: 1, $: 2, $$: 3, nested: [{ $bytes: new Uint8Array([7]) }] },
+    JSON.parse('{"__proto__": {"polluted": true}, "$k": 1}'),
+  ];
+  for (const value of data) {
+    const back = decode(encode(value));
+    expect(back).toEqual(value);
+    expect(Object.getPrototypeOf(back)).toBe(Object.prototype);
+  }
+  expect(encode({ $bytes: "AAAA" })).toBe('{"$$bytes":"AAAA"}');
+  expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+});
+
+test("a $ key that is no well-formed tag is refused", () => {
+  for (const text of ['{"$x":1}', '{"$bytes":5}', '{"$bytes":"AAAA","b":1}']) {
+    expect(() => decode(text)).toThrow("malformed tag");
+  }
+});

@@ -1,5 +1,6 @@
 // How a cell process is started, with the least the host will give it: an explicit environment, resource
-// limits, no new privileges, and a bubblewrap sandbox where present. Detects each layer and reports it.
+// limits, an unprivileged user, no new privileges, and a bubblewrap sandbox where present. Detects each
+// layer and reports it.
 import { spawnSync } from "node:child_process";
 import { existsSync, lstatSync, realpathSync } from "node:fs";
 import { dirname } from "node:path";
@@ -18,6 +19,7 @@ export interface Layer {
     | "environment"
     | "heap"
     | "rlimits"
+    | "user"
     | "no-new-privileges"
     | "bubblewrap"
     | "seccomp"
@@ -46,6 +48,20 @@ const SYSTEM_BIN = ["/usr/bin", "/bin", "/usr/sbin", "/sbin", "/usr/local/bin"];
  * cell fails to start under RLIMIT_AS below about 16 GiB, which would bound nothing.
  */
 const RLIMITS = ["--core=0", "--nofile=256"];
+/**
+ * A privileged kernel's cells run as nobody (65534): as root, a cell could read the kernel's
+ * /proc/PID/environ (its secrets), every file, and talk to what root may. setpriv changes user before node
+ * starts, drops the supplementary groups and every capability a later exec could regain.
+ */
+const CELL_UID = 65534;
+const DROP = [
+  `--reuid=${CELL_UID}`,
+  `--regid=${CELL_UID}`,
+  "--clear-groups",
+  "--inh-caps=-all",
+  "--bounding-set=-all",
+  "--no-new-privs",
+];
 
 /** A system tool's path from fixed system folders, never through an inherited PATH; undefined if absent. */
 export function systemTool(name: string): string | undefined {
@@ -66,20 +82,54 @@ function systemBinds(): string[] {
   return args;
 }
 
-function bwrapArgs(): string[] {
+/** Every directory above `paths` (not the paths themselves), parents first. */
+function ancestors(paths: string[]): string[] {
+  const out = new Set<string>();
+  for (const path of paths) {
+    const parts = path.split("/").filter((part) => part !== "");
+    for (let i = 1; i < parts.length; i++) out.add(`/${parts.slice(0, i).join("/")}`);
+  }
+  return [...out].sort((a, b) => a.split("/").length - b.split("/").length);
+}
+
+/**
+ * `drop`: bubblewrap runs as root and the cell drops to nobody inside it (setpriv, which keeps only the
+ * capabilities it needs to change user until it does). Root needs no user namespace for the others, and
+ * the directories bubblewrap makes above Warden's code are opened to all, so nobody can reach a checkout
+ * kept below a directory only root may enter.
+ */
+function bwrapArgs(drop: boolean): string[] {
   const node = realpathSync(process.execPath);
   const binds = [`${ROOT}/runtime`, `${ROOT}/dist`, `${ROOT}/node_modules`, `${ROOT}/package.json`];
   if (!node.startsWith(`${ROOT}/`)) binds.push(dirname(node));
+  const namespaces = drop
+    ? ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try"]
+    : ["--unshare-all"]; // network, pid, ipc, uts, user and cgroup namespaces: no network at all in a cell
+  const caps = drop ? ["CAP_SETUID", "CAP_SETGID", "CAP_SETPCAP"].flatMap((c) => ["--cap-add", c]) : [];
+  // Made by bubblewrap on its own root (not in /tmp's tmpfs, not inside the system binds, read-only).
+  const system = ["/usr", "/lib", "/lib64", "/bin", "/sbin"];
+  const inSystem = (d: string) => system.some((t) => d === t || d.startsWith(`${t}/`));
+  const dirs = drop
+    ? ancestors(binds)
+        .filter((d) => d !== "/tmp" && !inSystem(d))
+        .flatMap((d) => ["--perms", "0755", "--dir", d])
+    : [];
   return [
-    "--unshare-all", // network, pid, ipc, uts, user and cgroup namespaces: no network at all in a cell
+    ...namespaces,
     "--die-with-parent",
     "--new-session",
     "--cap-drop",
     "ALL",
+    ...caps,
     // A private /tmp first, so binds below it (warden installed under /tmp) are not hidden by it.
+    ...(drop ? ["--perms", "1777"] : []),
     "--tmpfs",
     "/tmp",
+    // As root, bubblewrap makes the directories above a bind for root only; nobody must see into them
+    // (node reads /etc's OpenSSL config, and stops at EACCES where ENOENT would be fine).
+    ...(drop ? ["--perms", "0755", "--dir", "/etc"] : []),
     ...systemBinds(),
+    ...dirs,
     ...binds.flatMap((p) => ["--ro-bind", p, p]),
     "--proc",
     "/proc",
@@ -90,28 +140,79 @@ function bwrapArgs(): string[] {
   ];
 }
 
-let probed: { bwrap: string | undefined; reason: string } | undefined;
+/** The first line a failed probe printed, or how it ended. */
+function whyFailed(result: ReturnType<typeof spawnSync>): string {
+  const text = String(result.stderr ?? "").trim();
+  const error = text.split("\n").find((line) => /^\w*Error\b|^bwrap:|^setpriv:/.test(line));
+  return (error ?? text.split("\n")[0]) || `exit ${result.status ?? result.signal}`;
+}
 
-/** Tries bubblewrap once per process: present is not enough, namespaces may be refused by the host. */
-function probeBwrap(): { bwrap: string | undefined; reason: string } {
-  probed ??= tryBwrap();
+/** What a cell must read to start: node, its entry point, the guest runtime, the engines' packages. */
+function cellFiles(): string[] {
+  return [ENTRY, `${ROOT}/dist/prelude.js`, `${ROOT}/node_modules/isolated-vm/package.json`];
+}
+
+/**
+ * A command that fails unless the cell's files are readable where it runs. coreutils `test` asks access(2)
+ * as the user it runs as, in a few ms where starting node takes tens (a `tool run` waits on this probe).
+ */
+function readCheck(): string[] {
+  const test = systemTool("test");
+  if (test) return [test, "-x", process.execPath, ...cellFiles().flatMap((f) => ["-a", "-r", f])];
+  const code = `const fs = require("node:fs"); for (const p of ${JSON.stringify(cellFiles())}) fs.accessSync(p, fs.constants.R_OK);`;
+  return [process.execPath, "-e", code];
+}
+
+function spawnProbe(command: string[]): ReturnType<typeof spawnSync> {
+  return spawnSync(command[0]!, command.slice(1), { env: {}, timeout: 10_000, encoding: "utf8" });
+}
+
+interface Probed {
+  /** The command prefix that drops to nobody (setpriv …), if the kernel is root and it works here. */
+  drop: string[] | undefined;
+  dropReason: string;
+  bwrap: string | undefined;
+  bwrapReason: string;
+}
+
+const probes = new Map<boolean, Probed>();
+
+/** Tries each layer once per process, as cells will run: present is not enough, the host may refuse it. */
+function probe(useBwrap: boolean): Probed {
+  let probed = probes.get(useBwrap);
+  if (!probed) {
+    probed = tryLayers(useBwrap);
+    probes.set(useBwrap, probed);
+  }
   return probed;
 }
 
-function tryBwrap(): { bwrap: string | undefined; reason: string } {
-  const bwrap = systemTool("bwrap");
-  if (!bwrap) return { bwrap: undefined, reason: "bwrap not found (apt-get install bubblewrap)" };
-  // `true` is enough to show the namespaces and binds work, and starts in a few ms where node takes tens.
-  const probe = systemTool("true");
-  const command = probe ? [probe] : [process.execPath, "-e", "0"];
-  const result = spawnSync(bwrap, [...bwrapArgs(), "--", ...command], {
-    env: {},
-    timeout: 10_000,
-    encoding: "utf8",
-  });
-  if (result.status === 0) return { bwrap, reason: "" };
-  const why = (result.stderr ?? "").trim().split("\n")[0] || `exit ${result.status ?? result.signal}`;
-  return { bwrap: undefined, reason: `bwrap is present but failed here: ${why}` };
+function tryLayers(useBwrap: boolean): Probed {
+  const out: Probed = { drop: undefined, dropReason: "", bwrap: undefined, bwrapReason: "turned off" };
+  const root = process.geteuid?.() === 0;
+  const setpriv = systemTool("setpriv");
+  const drop = root && setpriv ? [setpriv, ...DROP, "--"] : undefined;
+  if (!root)
+    out.dropReason = `the kernel runs as uid ${process.geteuid?.()}, not root: cells run as that user`;
+  else if (!drop) out.dropReason = "setpriv (util-linux) not found: cells run as root, like the kernel";
+  if (useBwrap) {
+    const bwrap = systemTool("bwrap");
+    if (!bwrap) out.bwrapReason = "bwrap not found (apt-get install bubblewrap)";
+    else {
+      // `true` shows the namespaces and binds work in a few ms where node takes tens; with a user drop,
+      // node shows that nobody reads the cell's files too.
+      const after = drop ? [...drop, ...readCheck()] : [systemTool("true") ?? process.execPath, "-e", "0"];
+      const result = spawnProbe([bwrap, ...bwrapArgs(drop !== undefined), "--", ...after]);
+      if (result.status === 0) return { ...out, drop, bwrap, bwrapReason: "" };
+      out.bwrapReason = `bwrap is present but failed here: ${whyFailed(result)}`;
+    }
+  }
+  if (drop) {
+    const result = spawnProbe([...drop, ...readCheck()]);
+    if (result.status === 0) return { ...out, drop };
+    out.dropReason = `uid ${CELL_UID} cannot read Warden's files here (one of ${[process.execPath, ...cellFiles()].join(", ")}): cells run as root; make the checkout and every directory above it readable by all, or install bubblewrap`;
+  }
+  return out;
 }
 
 const launches = new Map<BwrapMode, CellLaunch>();
@@ -139,30 +240,41 @@ export function cellLaunch(options: HardeningOptions = {}): CellLaunch {
       ? `prlimit ${RLIMITS.join(" ")} (no core dumps, few descriptors; address space is left alone: V8 reserves it)`
       : "prlimit (util-linux) not found: no core-dump or descriptor limits",
   });
-  const { bwrap, reason } = mode === "off" ? { bwrap: undefined, reason: "turned off" } : probeBwrap();
+  const probed = probe(mode !== "off");
+  const { drop, bwrap } = probed;
+  layers.push({
+    name: "user",
+    active: drop !== undefined,
+    detail: drop
+      ? `cells run as uid ${CELL_UID} (nobody), with no supplementary groups and no capabilities: the kernel's /proc entries and files only root may read are out of reach`
+      : `not changed: ${probed.dropReason}`,
+  });
   if (mode === "require" && !bwrap)
     throw new WardenError(
       "USAGE",
-      `cells require bubblewrap but it is unavailable: ${reason}; install it or set cells.bwrap to "auto"`,
+      `cells require bubblewrap but it is unavailable: ${probed.bwrapReason}; install it or set cells.bwrap to "auto"`,
     );
   const setpriv = systemTool("setpriv");
-  if (bwrap) prefix.push(bwrap, ...bwrapArgs(), "--");
+  if (bwrap) prefix.push(bwrap, ...bwrapArgs(drop !== undefined), "--", ...(drop ?? []));
+  else if (drop) prefix.push(...drop);
   else if (setpriv) prefix.push(setpriv, "--no-new-privs", "--");
   layers.push({
     name: "no-new-privileges",
     active: bwrap !== undefined || setpriv !== undefined,
-    detail: bwrap
-      ? "set by bubblewrap, which also drops every capability"
-      : setpriv
-        ? "setpriv --no-new-privs: setuid binaries cannot raise a cell's privileges"
-        : "setpriv (util-linux) not found: a cell could gain privileges through a setuid binary",
+    detail: drop
+      ? "setpriv --no-new-privs, with the user change: setuid binaries cannot raise a cell's privileges"
+      : bwrap
+        ? "set by bubblewrap, which also drops every capability"
+        : setpriv
+          ? "setpriv --no-new-privs: setuid binaries cannot raise a cell's privileges"
+          : "setpriv (util-linux) not found: a cell could gain privileges through a setuid binary",
   });
   layers.push({
     name: "bubblewrap",
     active: bwrap !== undefined,
     detail: bwrap
-      ? "own network (none), pid, ipc and user namespaces; sees only system libraries and warden's code, read-only"
-      : `not used: ${reason}`,
+      ? `own network (none), pid, ipc${drop ? " and uts" : ", uts and user"} namespaces; sees only system libraries and warden's code, read-only`
+      : `not used: ${probed.bwrapReason}`,
   });
   layers.push({
     name: "seccomp",

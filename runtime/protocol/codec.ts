@@ -4,7 +4,7 @@ const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789
 const LOOKUP = new Int16Array(128).fill(-1);
 for (let i = 0; i < ALPHABET.length; i++) LOOKUP[ALPHABET.charCodeAt(i)] = i;
 
-/** The tag that marks bytes in a JSON message: `{ "$bytes": "<base64>" }`. */
+/** The tag that marks bytes in a JSON message: `{ "$bytes": "<base64>" }`. Data keys never look like it. */
 export const BYTES_TAG = "$bytes";
 
 export function bytesToBase64(bytes: Uint8Array): string {
@@ -46,20 +46,51 @@ export function base64ToBytes(text: string): Uint8Array {
   return out;
 }
 
+/**
+ * Keys starting with "$" are reserved for tags. A data key that starts with "$" gets one more "$" on the wire
+ * ("$bytes" travels as "$$bytes") and loses it again in `decode`, so no data (a header named "$bytes", a kv
+ * value `{"$bytes": "…"}`) can be read as a tag.
+ */
+function escapeKeys(value: object): object {
+  let reserved = false;
+  for (const k of Object.keys(value)) if (k.startsWith("$")) reserved = true;
+  if (!reserved) return value;
+  const out = {};
+  for (const [k, v] of Object.entries(value)) define(out, k.startsWith("$") ? `$${k}` : k, v);
+  return out;
+}
+
+function unescapeKeys(value: object): object {
+  const out = {};
+  for (const [k, v] of Object.entries(value)) {
+    if (k.startsWith("$$")) define(out, k.slice(1), v);
+    else if (k.startsWith("$")) throw new TypeError(`malformed tag ${JSON.stringify(k.slice(0, 40))}`);
+    else define(out, k, v);
+  }
+  return out;
+}
+
+/** An own data property, as JSON.parse makes it: a key "__proto__" must not set the prototype. */
+function define(target: object, key: string, value: unknown): void {
+  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
 export function encode(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) =>
-    v instanceof Uint8Array ? { [BYTES_TAG]: bytesToBase64(v) } : v,
-  );
+  return JSON.stringify(value, (_key, v: unknown) => {
+    if (v instanceof Uint8Array) return { [BYTES_TAG]: bytesToBase64(v) };
+    if (v !== null && typeof v === "object" && !Array.isArray(v)) return escapeKeys(v);
+    return v;
+  });
 }
 
 export function decode(text: string): unknown {
   return JSON.parse(text, (_key, v: unknown) => {
-    if (v !== null && typeof v === "object" && !Array.isArray(v)) {
-      const keys = Object.keys(v);
-      const tagged = (v as Record<string, unknown>)[BYTES_TAG];
-      if (keys.length === 1 && typeof tagged === "string") return base64ToBytes(tagged);
-    }
-    return v;
+    if (v === null || typeof v !== "object" || Array.isArray(v)) return v;
+    const keys = Object.keys(v);
+    if (!keys.some((k) => k.startsWith("$"))) return v;
+    const tagged = (v as Record<string, unknown>)[BYTES_TAG];
+    if (keys.length === 1 && typeof tagged === "string") return base64ToBytes(tagged);
+    return unescapeKeys(v);
   });
 }
 

@@ -12,6 +12,11 @@ interface ExhaustionCase extends ToolSource {
   grants?: Record<string, string>;
   /** Wall-time cases shorten the wall limit; the rest keep it wide so CPU contention cannot make them end on it. */
   timeoutMs?: number;
+  /**
+   * Memory cases widen the CPU limit: near a heap limit V8 collects again and again, and on a busy machine that
+   * CPU time reached 300 ms before the heap limit did.
+   */
+  cpuMs?: number;
 }
 
 const LIMITS = { timeoutMs: 10_000, cpuMs: 300, memoryMb: 32, outputKb: 64 };
@@ -65,6 +70,7 @@ const CASES: ExhaustionCase[] = [
   {
     name: "array growth bomb",
     run: "const a = []; for (;;) a.push(new Array(1e6).fill(1.5));",
+    cpuMs: 10_000,
     code: "LIMIT_EXCEEDED",
     message: /memory limit of 32 MiB/,
   },
@@ -115,6 +121,7 @@ const CASES: ExhaustionCase[] = [
   {
     name: "array buffers past the heap limit",
     run: "const k = []; for (;;) k.push(new Uint8Array(8 << 20).fill(1));",
+    cpuMs: 10_000,
     code: "TOOL_ERROR",
     message: /Array buffer allocation failed/,
   },
@@ -139,7 +146,11 @@ describe.each(BACKENDS)("exhaustion on %s", (backend) => {
   test.each(CASES)("$name", async (c) => {
     const file = writeTool(dir, { ...c, name: undefined });
     const failure = await (async () => {
-      const limits = { ...LIMITS, timeoutMs: c.timeoutMs ?? LIMITS.timeoutMs };
+      const limits = {
+        ...LIMITS,
+        timeoutMs: c.timeoutMs ?? LIMITS.timeoutMs,
+        cpuMs: c.cpuMs ?? LIMITS.cpuMs,
+      };
       const tool = await runtime.loadTool(file, { grants: c.grants ?? {}, backend, limits });
       try {
         await tool.call({});

@@ -52,6 +52,8 @@ describe.each(BACKENDS)("reach on %s", (backend) => {
         return res.writeHead(302, { location: "http://169.254.169.254/latest" }).end();
       if (req.url === "/to-name") return res.writeHead(302, { location: `http://evil.test:${port}/` }).end();
       if (req.url === "/to-other-port") return res.writeHead(302, { location: "http://127.0.0.1:1/" }).end();
+      // Raw, so "$bytes" is the response's only header: the shape of a tagged value on the wire.
+      if (req.url === "/tagged") return req.socket.end("HTTP/1.0 200 OK\r\n$bytes: AAAA\r\n\r\ntagged");
       res.end("hello");
     });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -224,6 +226,45 @@ describe.each(BACKENDS)("reach on %s", (backend) => {
     );
     expect(outcome).toEqual([200, "hello"]);
     expect(resolved.every((name) => name in DNS)).toBe(true);
+  });
+
+  test("data shaped like a wire tag comes back as sent: a header named $bytes, kv keys and values", async () => {
+    const outcome = await callTool(
+      `const r = await caps.web.fetch("http://127.0.0.1:${port}/tagged");
+       const nested = { $bytes: "AAAA", deeper: [{ $$bytes: 1, $: { $x: "" } }] };
+       await caps.kv.set("$bytes", { $bytes: "AAAA" });
+       await caps.kv.set("nested", nested);
+       return {
+         header: r.headers.get("$bytes"),
+         body: await r.text(),
+         got: await caps.kv.get("$bytes"),
+         nested: await caps.kv.get("nested"),
+         keys: await caps.kv.list(""),
+       };`,
+      { web: `net:GET:http://127.0.0.1:${port}`, kv: "kv" },
+      { web: { type: "net" }, kv: { type: "kv" } },
+    );
+    expect(outcome).toEqual({
+      header: "AAAA",
+      body: "tagged",
+      got: { $bytes: "AAAA" },
+      nested: { $bytes: "AAAA", deeper: [{ $$bytes: 1, $: { $x: "" } }] },
+      keys: ["$bytes", "nested"],
+    });
+  });
+
+  test("kv keys that differ only in a lone surrogate are refused, never merged into one", async () => {
+    const outcome = await callTool(
+      `const codes = [];
+       for (const use of [() => caps.kv.set("a\\ud800", 1), () => caps.kv.get("a\\ud801"),
+                          () => caps.kv.list("\\udc00"), () => caps.kv.attenuate({ prefix: "p\\ud800" })]) {
+         try { await use(); codes.push("done"); } catch (e) { codes.push(e.code); }
+       }
+       return { codes, keys: await caps.kv.list("") };`,
+      { kv: "kv" },
+      { kv: { type: "kv" } },
+    );
+    expect(outcome).toEqual({ codes: Array(4).fill("INVALID_ARGUMENT"), keys: [] });
   });
 
   test("errors from refused reaches are WardenErrors with no host path", async () => {

@@ -6,6 +6,7 @@ import { fileURLToPath } from "node:url";
 import { expect, test } from "vitest";
 import { verifyChain } from "../../runtime/audit/verify.ts";
 import { tempDir } from "../support/tools.ts";
+import { until } from "../support/wait.ts";
 
 const WRITER = fileURLToPath(new URL("./support/writer.ts", import.meta.url));
 
@@ -42,7 +43,10 @@ test("SIGKILL at random moments, one writer or two at once, leaves a chain that 
     const writers = await Promise.all(
       Array.from({ length: round % 2 === 0 ? 1 : 2 }, (_, i) => startWriter(dir, `w${i}`)),
     );
-    await new Promise((resolve) => setTimeout(resolve, 20 + Math.random() * 200));
+    // Killed at a random moment once something new is committed (a condition, not a fixed sleep: a busy
+    // machine may take long to schedule a writer).
+    await until(() => verify(dir).records > before, "a writer committed a record", 60_000);
+    await new Promise((resolve) => setTimeout(resolve, Math.random() * 200));
     await Promise.all(writers.map(killed));
     const result = verify(dir);
     expect(result).toMatchObject({ ok: true });
@@ -50,4 +54,4 @@ test("SIGKILL at random moments, one writer or two at once, leaves a chain that 
     expect(result.records).toBeGreaterThan(before);
     before = result.records;
   }
-}, 60_000);
+}, 180_000);

@@ -328,6 +328,38 @@ describe("the handle is bound to the directory, not its path", () => {
     expect(await fsKind.narrow(handle, { path: "" })).toEqual({ root });
   });
 
+  test("a subdirectory named like a parent climb (..hidden, ...) is an ordinary name to narrow and open", async () => {
+    const handle = await openHandle();
+    for (const name of ["..hidden", "...", "..a/b.."]) {
+      await mkdir(join(root, name), { recursive: true });
+      await writeFile(join(root, name, "f.txt"), name);
+      const scope = await fsKind.narrow(handle, { path: name });
+      expect(scope).toEqual({ root: join(root, name) });
+      const child = {
+        grant: { rights: ["read"], scope },
+        resource: await fsKind.open({ rights: ["read"], scope }, handle),
+      };
+      opened.push(child.resource);
+      expect(await call(child, "readText", { path: "f.txt" })).toBe(name);
+    }
+  });
+
+  test("a path with a lone surrogate is refused, not opened as its U+FFFD neighbour", async () => {
+    await writeFile(join(root, "a\ufffd"), "replacement");
+    const handle = await openHandle();
+    for (const [op, args] of [
+      ["readText", { path: "a\ud800" }],
+      ["stat", { path: "notes/\udc00" }],
+      ["writeText", { path: "a\ud801", text: "x" }],
+    ] as const) {
+      const error = await failure(call(handle, op, args));
+      expect(error.code).toBe("INVALID_ARGUMENT");
+      expect(error.message).toContain("lone surrogate");
+    }
+    expect((await failure(fsKind.narrow(handle, { path: "notes\ud800" }))).code).toBe("INVALID_ARGUMENT");
+    expect(await readFile(join(root, "a\ufffd"), "utf8")).toBe("replacement");
+  });
+
   test.each([
     ["a symlink to a directory outside", "outdir", "CAPABILITY_DENIED"],
     ["a symlink to a directory inside", "indir", "CAPABILITY_DENIED"],
@@ -597,13 +629,15 @@ describe("no path escapes the handle", () => {
   test("a directory swapped for a symlink mid-read never yields the outside file", async () => {
     const handle = await openHandle();
     await symlink("../outside", join(root, "sub-link"));
+    // The swapper runs until told to stop, and the readers read until both sides of the race were seen
+    // (a bounded count of reads, not a span of time: a busy machine slows the race, never ends it early).
+    const stop = new Int32Array(new SharedArrayBuffer(4));
     const swapper = new Worker(
       `const { renameSync } = require("node:fs");
        const { workerData, parentPort } = require("node:worker_threads");
        const at = (name) => workerData.root + "/" + name;
-       const end = Date.now() + 300;
        let swaps = 0;
-       while (Date.now() < end) {
+       while (Atomics.load(workerData.stop, 0) === 0) {
          renameSync(at("sub"), at("sub-real"));
          renameSync(at("sub-link"), at("sub"));
          renameSync(at("sub"), at("sub-link"));
@@ -611,19 +645,18 @@ describe("no path escapes the handle", () => {
          swaps++;
        }
        parentPort.postMessage(swaps);`,
-      { eval: true, workerData: { root } },
+      { eval: true, workerData: { root, stop } },
     );
-    let running = true;
     const swaps = new Promise<number>((resolve, reject) => {
-      swapper.once("message", (count: number) => {
-        running = false;
-        resolve(count);
-      });
+      swapper.once("message", resolve);
       swapper.once("error", reject);
     });
     const outcomes: Record<string, number> = {};
+    const seenBothSides = () => (outcomes.read ?? 0) > 0 && Object.keys(outcomes).length > 1;
+    let reads = 0;
     const reader = async (): Promise<void> => {
-      while (running) {
+      while (reads < 20_000 && !(seenBothSides() && reads >= 200)) {
+        reads++;
         try {
           const text = await call(handle, "readText", { path: "sub/secret.txt" });
           expect(text).toBe("harmless");
@@ -636,7 +669,11 @@ describe("no path escapes the handle", () => {
         }
       }
     };
-    await Promise.all([reader(), reader(), reader(), reader()]);
+    try {
+      await Promise.all([reader(), reader(), reader(), reader()]);
+    } finally {
+      Atomics.store(stop, 0, 1);
+    }
     expect(await swaps).toBeGreaterThan(0);
     // Both sides of the race were seen: some reads landed on the real dir, some met the swap and failed.
     expect(outcomes.read ?? 0).toBeGreaterThan(0);

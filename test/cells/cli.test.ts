@@ -6,7 +6,7 @@ import { type CliRun, runCli } from "../support/cli.ts";
 import { tempDir, writeTool } from "../support/tools.ts";
 
 /** A generous hang bound: the wall limit, the kernel's grace, process starts, and a busy machine. */
-const HANG_MS = 20_000;
+const HANG_MS = 50_000;
 
 const cli = (args: string[]) => runCli(args, { killAfterMs: HANG_MS });
 

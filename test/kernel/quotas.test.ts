@@ -4,7 +4,8 @@ import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import type { WardenError } from "../../runtime/errors.ts";
 import { failure } from "../support/failure.ts";
-import { delay, dir, grant, sandbox, world } from "./fixture.ts";
+import { until } from "../support/wait.ts";
+import { dir, grant, sandbox, world } from "./fixture.ts";
 
 describe("quotas", () => {
   test("results and requests in flight are charged to the sandbox's data budget", async () => {
@@ -48,7 +49,7 @@ describe("quotas", () => {
     kernel.beginRun(sb);
     const first = failure(kernel.invoke(sb, fd, "sleep", { ms: 5000 }));
     const second = failure(kernel.invoke(sb, fd, "sleep", { ms: 5000 }));
-    await delay(5);
+    await until(() => sb.inFlight === 2, "both sleeps are in flight");
     const third = await failure(kernel.invoke(sb, fd, "sleep", { ms: 1 }));
     expect(third.code).toBe("LIMIT_EXCEEDED");
     expect(third.message).toMatch(/in flight/);

@@ -205,7 +205,8 @@ describe("limits", () => {
     });
     const ended = performance.now();
     expect(await timer).toBeLessThan(ended);
-    expect(ended - started).toBeLessThan(5000);
+    // A hang bound, not a speed: 300 ms of CPU can take seconds of wall time on a loaded machine.
+    expect(ended - started).toBeLessThan(20_000);
     // The next call gets a fresh sandbox, and ends the same way.
     expect((await failure(spin.call({}))).code).toBe("LIMIT_EXCEEDED");
     await spin.dispose();
@@ -372,10 +373,11 @@ describe("handle calls from WebAssembly text", () => {
     });
     const ended = performance.now();
     expect(await timer).toBeLessThan(ended);
-    expect(ended - started).toBeLessThan(3000);
+    // Hang bounds, not speeds (the sleep it was blocked in asked for 60 s).
+    expect(ended - started).toBeLessThan(20_000);
     const disposing = performance.now();
     await tool.dispose();
-    expect(performance.now() - disposing).toBeLessThan(3000);
+    expect(performance.now() - disposing).toBeLessThan(20_000);
   });
 
   test("a handle call the grant does not allow is the kernel's CAPABILITY_DENIED", async () => {

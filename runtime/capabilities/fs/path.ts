@@ -38,6 +38,10 @@ export function parseGuestPath(raw: string): GuestPath {
   if (raw.includes("\0")) {
     throw new WardenError("CAPABILITY_DENIED", "path contains a NUL byte");
   }
+  // A lone surrogate has no UTF-8 form: Node would open "a\ud800" and "a\ud801" both as "a\ufffd".
+  if (!raw.isWellFormed()) {
+    throw new WardenError("INVALID_ARGUMENT", "path holds a lone surrogate (ill-formed UTF-16)");
+  }
   if (raw.startsWith("/") || raw.startsWith("\\")) {
     throw new WardenError(
       "CAPABILITY_DENIED",

@@ -55,7 +55,8 @@ export async function openRoot(scope: FsScope): Promise<RootDir> {
  */
 export async function openBelow(scope: FsScope, parent: OpenHandle<FsScope, FsResource>): Promise<RootDir> {
   const rel = relative(parent.grant.scope.root, scope.root);
-  if (rel.startsWith("..") || isAbsolute(rel)) throw moved();
+  // ".." as a whole component climbs; "..hidden" is an ordinary name.
+  if (rel === ".." || rel.startsWith("../") || isAbsolute(rel)) throw moved();
   const parts = rel.split("/").filter((part) => part !== "");
   return parent.resource.use(async (parentFd) => {
     try {

@@ -16,7 +16,14 @@ export interface KvScope {
 
 export const KV_RIGHTS = ["read", "write", "delete", "list"] as const;
 const RIGHTS = KV_RIGHTS;
-const key = z.string().min(1).max(512);
+/** Keys and prefixes are well-formed UTF-16: a lone surrogate would merge with its neighbours in a store. */
+const text = (max: number) =>
+  z
+    .string()
+    .max(max)
+    .refine((s) => s.isWellFormed(), "must be well-formed text: it holds a lone surrogate (\\ud800-\\udfff)");
+const key = text(512).min(1);
+const narrowArgs = z.strictObject({ prefix: text(256).min(1) });
 export const NAMESPACE = /^[A-Za-z0-9._-]{1,64}$/;
 
 function scoped(grant: Grant<KvScope>, k: string): string {
@@ -82,7 +89,7 @@ export function createKvKind(store: KvStore): CapabilityKind<KvScope, void> {
     list: defineOperation<KvScope, void, { prefix: string; limit: number }>({
       right: "list",
       args: z.strictObject({
-        prefix: z.string().max(512).default(""),
+        prefix: text(512).default(""),
         limit: z.int().min(1).max(1000).default(100),
       }),
       async run({ grant }, { prefix, limit }) {
@@ -122,9 +129,9 @@ export function createKvKind(store: KvStore): CapabilityKind<KvScope, void> {
     },
     async open() {},
     async close() {},
-    narrowArgs: z.strictObject({ prefix: z.string().min(1).max(256) }),
+    narrowArgs,
     async narrow(parent, request) {
-      const { prefix } = z.strictObject({ prefix: z.string().min(1).max(256) }).parse(request);
+      const { prefix } = narrowArgs.parse(request);
       return { ...parent.grant.scope, prefix: parent.grant.scope.prefix + prefix };
     },
     ops,

@@ -1,5 +1,6 @@
 // Where kv values live: in memory, or in a node:sqlite file under the runtime's state directory.
 import { DatabaseSync } from "node:sqlite";
+import { WardenError } from "../../errors.ts";
 
 export interface KvStore {
   get(namespace: string, key: string): string | undefined;
@@ -9,6 +10,37 @@ export interface KvStore {
   /** Bytes of keys plus values held by a namespace, for its quota. */
   size(namespace: string): number;
   close(): void;
+}
+
+/**
+ * A lone surrogate has no UTF-8 form: SQLite would store "a\ud800" and "a\ud801" both as "a\ufffd" and merge
+ * them, where a Map keeps them apart. Every store refuses such keys, so all stores agree on what a key is.
+ */
+function checkKey(key: string): string {
+  if (!key.isWellFormed())
+    throw new WardenError("INVALID_ARGUMENT", "a kv key holds a lone surrogate (ill-formed UTF-16)");
+  return key;
+}
+
+/** Code point order, which is UTF-8 byte order: the order SQLite's BINARY collation lists keys in. */
+function byCodePoint(a: string, b: string): number {
+  const x = [...a];
+  const y = [...b];
+  for (let i = 0; i < Math.min(x.length, y.length); i++) {
+    const d = x[i]!.codePointAt(0)! - y[i]!.codePointAt(0)!;
+    if (d !== 0) return d;
+  }
+  return x.length - y.length;
+}
+
+/** The least string after every string that starts with `prefix` (undefined: none is), in code point order. */
+function after(prefix: string): string | undefined {
+  const points = [...prefix].map((c) => c.codePointAt(0)!);
+  while (points.length > 0 && points[points.length - 1] === 0x10ffff) points.pop();
+  if (points.length === 0) return undefined;
+  const last = points.pop()! + 1;
+  points.push(last === 0xd800 ? 0xe000 : last);
+  return String.fromCodePoint(...points);
 }
 
 export class MemoryKvStore implements KvStore {
@@ -24,17 +56,18 @@ export class MemoryKvStore implements KvStore {
   }
 
   get(namespace: string, key: string): string | undefined {
-    return this.spaces.get(namespace)?.get(key);
+    return this.spaces.get(namespace)?.get(checkKey(key));
   }
   set(namespace: string, key: string, value: string): void {
-    this.space(namespace).set(key, value);
+    this.space(namespace).set(checkKey(key), value);
   }
   delete(namespace: string, key: string): boolean {
-    return this.spaces.get(namespace)?.delete(key) ?? false;
+    return this.spaces.get(namespace)?.delete(checkKey(key)) ?? false;
   }
   list(namespace: string, prefix: string, limit: number): string[] {
+    checkKey(prefix);
     const keys = [...(this.spaces.get(namespace)?.keys() ?? [])].filter((k) => k.startsWith(prefix));
-    return keys.sort().slice(0, limit);
+    return keys.sort(byCodePoint).slice(0, limit);
   }
   size(namespace: string): number {
     let total = 0;
@@ -60,7 +93,9 @@ export class SqliteKvStore implements KvStore {
   }
 
   get(namespace: string, key: string): string | undefined {
-    const row = this.db.prepare("SELECT value FROM kv WHERE ns = ? AND key = ?").get(namespace, key);
+    const row = this.db
+      .prepare("SELECT value FROM kv WHERE ns = ? AND key = ?")
+      .get(namespace, checkKey(key));
     return row ? String(row.value) : undefined;
   }
   set(namespace: string, key: string, value: string): void {
@@ -68,16 +103,27 @@ export class SqliteKvStore implements KvStore {
       .prepare(
         "INSERT INTO kv (ns, key, value) VALUES (?, ?, ?) ON CONFLICT (ns, key) DO UPDATE SET value = excluded.value",
       )
-      .run(namespace, key, value);
+      .run(namespace, checkKey(key), value);
   }
   delete(namespace: string, key: string): boolean {
-    return Number(this.db.prepare("DELETE FROM kv WHERE ns = ? AND key = ?").run(namespace, key).changes) > 0;
+    return (
+      Number(
+        this.db.prepare("DELETE FROM kv WHERE ns = ? AND key = ?").run(namespace, checkKey(key)).changes,
+      ) > 0
+    );
   }
   list(namespace: string, prefix: string, limit: number): string[] {
-    // Range scan instead of LIKE, so "%" and "_" in a prefix are plain characters.
-    const rows = this.db
-      .prepare("SELECT key FROM kv WHERE ns = ? AND key >= ? AND key < ? ORDER BY key LIMIT ?")
-      .all(namespace, prefix, `${prefix}\u{10FFFF}`, limit);
+    // Range scan instead of LIKE, so "%" and "_" in a prefix are plain characters. The bound is exact: a
+    // key may itself hold U+10FFFF after the prefix.
+    const end = after(checkKey(prefix));
+    const rows =
+      end === undefined
+        ? this.db
+            .prepare("SELECT key FROM kv WHERE ns = ? AND key >= ? ORDER BY key LIMIT ?")
+            .all(namespace, prefix, limit)
+        : this.db
+            .prepare("SELECT key FROM kv WHERE ns = ? AND key >= ? AND key < ? ORDER BY key LIMIT ?")
+            .all(namespace, prefix, end, limit);
     return rows.map((r) => String(r.key));
   }
   size(namespace: string): number {

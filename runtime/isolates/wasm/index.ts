@@ -6,7 +6,7 @@ import { z } from "zod";
 import { WardenError } from "../../errors.ts";
 import { decode, encode, type Reply } from "../../protocol/codec.ts";
 import { MAX_JSON_DEPTH, valueTooDeep } from "../../protocol/depth.ts";
-import { MAX_REQUEST_CHARS, SYNC_CHECK_MS } from "../bounds.ts";
+import { MAX_REQUEST_CHARS } from "../bounds.ts";
 import { SecondContextChecker } from "../checker.ts";
 import { GuestReportedError, limitError, parseEnvelope } from "../results.ts";
 import { IsolateSupervisor, type Phase, preludeSnapshot } from "../supervisor.ts";
