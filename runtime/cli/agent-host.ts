@@ -3,7 +3,8 @@ import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } f
 import { join, resolve } from "node:path";
 import { z } from "zod";
 import { WardenError } from "../errors.ts";
-import type { ServedAgent } from "../mcp/agents.ts";
+import { type FrontedToolTarget, frontedTool, type ServedAgent } from "../mcp/agents.ts";
+import type { Catalog } from "../mcp/serve.ts";
 import type { AgentSpec } from "../policy/agents.ts";
 import type { CompiledPolicy } from "../policy/compile.ts";
 import { loadPolicyFor, loadToolUnderPolicy } from "../policy/run.ts";
@@ -27,6 +28,7 @@ export interface ShownSession {
 /** The host API the commands use (`runtime.agents`, as AGENTS-DESIGN.md fixes it). */
 export interface AgentHost {
   define(spec: AgentSpec): void;
+  provideTool(name: string, target: FrontedToolTarget): void;
   run(
     name: string,
     input: { task: string; parent?: string },
@@ -73,6 +75,27 @@ export async function defineAgents(
     description: agent.spec.description,
     run: (task, options) => agents.run(agent.name, { task }, options),
   }));
+}
+
+/** The SERVER__TOOL tools a policy's agents call, from the fronted servers that offer them now. */
+export function provideFrontedTools(
+  runtime: Runtime,
+  policy: CompiledPolicy,
+  fronted: readonly Catalog[],
+): void {
+  if (policy.agents.size === 0) return;
+  const agents = agentsOf(runtime);
+  const wanted = new Set([...policy.agents.values()].flatMap((a) => a.spec.tools));
+  for (const name of wanted) {
+    if (policy.tools.has(name)) continue;
+    for (const catalog of fronted) {
+      const target = frontedTool(catalog, name);
+      if (target) {
+        agents.provideTool(name, target);
+        break;
+      }
+    }
+  }
 }
 
 // Which policy each agent was last run under, per state directory: what resume and replay load when not

@@ -20,7 +20,7 @@ import type { CompiledPolicy } from "../policy/compile.ts";
 import { loadPolicyFor, loadToolUnderPolicy } from "../policy/run.ts";
 import { createRuntime, type Runtime } from "../runtime.ts";
 import type { Tool } from "../tool.ts";
-import { defineAgents } from "./agent-host.ts";
+import { defineAgents, provideFrontedTools } from "./agent-host.ts";
 import type { CliIo } from "./commands.ts";
 
 interface Flags {
@@ -185,6 +185,11 @@ export async function mcpServe(argv: string[], io: CliIo): Promise<void> {
           ),
         );
     }
+    provideFrontedTools(
+      runtime,
+      policy,
+      fronted.map((x) => x.catalog),
+    );
     const catalog = combine([sandboxCatalog(tools), agentCatalog(agents), ...fronted.map((x) => x.catalog)]);
     if (port === undefined) {
       // stdout is the protocol channel from here on: everything for people goes to stderr.

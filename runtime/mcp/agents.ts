@@ -100,3 +100,33 @@ export function agentCatalog(agents: readonly ServedAgent[]): Catalog {
     },
   };
 }
+
+/** A tool an agent can hold that is not a sandboxed tool: an approved tool of a fronted MCP server. */
+export interface FrontedToolTarget {
+  readonly definition: { name: string; description: string; inputSchema: Record<string, unknown> };
+  call(input: unknown, context: { session: string; signal: AbortSignal }): Promise<unknown>;
+}
+
+/**
+ * The fronted tool `name` (SERVER__TOOL) as an agent's tool, if its server offers it now: called through
+ * the fronted catalog (approval, size and time bounds, audit), its tool error thrown as TOOL_ERROR so the
+ * agent's model reads it as one.
+ */
+export function frontedTool(catalog: Catalog, name: string): FrontedToolTarget | undefined {
+  const listed = catalog.list().find((t) => t.name === name);
+  if (!listed) return undefined;
+  return {
+    definition: {
+      name,
+      description: listed.description ?? "",
+      inputSchema: listed.inputSchema as Record<string, unknown>,
+    },
+    async call(input, { session }) {
+      const result = await catalog.call(name, input, `agent session ${session}`);
+      if (!result) throw new WardenError("TOOL_ERROR", `tool "${name}" is no longer offered`);
+      const text = result.content.map((c) => (c.type === "text" ? c.text : `[${c.type}]`)).join("\n");
+      if (result.isError) throw new WardenError("TOOL_ERROR", text.slice(0, 4096));
+      return result.structuredContent ?? text;
+    },
+  };
+}
