@@ -11,6 +11,15 @@ export const descriptorSchema = z.strictObject({
   description: z.string().min(1).max(10_000),
   inputSchema: jsonSchema,
   outputSchema: jsonSchema,
+  /** Running it twice has the effect of running it once: an agent's resume may run it again (runtime/agents/). */
+  idempotent: z.boolean().optional(),
+  /** Set by defineAgent: the module's own instructions and tools, used where the agent's spec gives none. */
+  agent: z
+    .strictObject({
+      instructions: z.string().max(100_000).optional(),
+      tools: z.array(z.string().max(64)).max(128).optional(),
+    })
+    .optional(),
   capabilities: z.record(
     z.string().regex(/^[A-Za-z_$][A-Za-z0-9_$]{0,63}$/),
     z.strictObject({ type: z.string(), rights: z.array(z.string()).nullable() }),

@@ -42,6 +42,8 @@ export const GUEST_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   "NOT_EMPTY",
   "NET_ERROR",
   "MODEL_ERROR",
+  // An agent's tool handle reports the failure of the tool it called (runtime/capabilities/tool/).
+  "TOOL_ERROR",
   "INTERNAL",
 ]);
 

@@ -5,6 +5,9 @@ import { readFile, realpath } from "node:fs/promises";
 import { stripTypeScriptTypes } from "node:module";
 import { basename, extname, join, resolve } from "node:path";
 import { z } from "zod";
+import { Agents } from "./agents/runner.ts";
+import { SESSIONS_DB, SqliteSessionStore } from "./agents/sqlite-store.ts";
+import { MemorySessionStore, type SessionStore } from "./agents/store.ts";
 import { AUDIT_DB } from "./audit/chain.ts";
 import { SqliteAuditSink } from "./audit/sqlite-sink.ts";
 import { AuditLog, type AuditSink, JsonlAuditSink, MemoryAuditSink } from "./audit.ts";
@@ -97,6 +100,10 @@ export class Runtime {
   private readonly tools = new Set<Tool>();
   private readonly cells: Cells;
   readonly isolation: Isolation;
+  /** Where agent sessions are journaled: `<state>/sessions.sqlite`, or memory without a state directory. */
+  private readonly sessions: SessionStore;
+  /** Agents and their sessions (runtime/agents/runner.ts). */
+  readonly agents: Agents;
 
   constructor(options: RuntimeOptions = {}) {
     this.cwd = resolve(options.cwd ?? process.cwd());
@@ -109,12 +116,17 @@ export class Runtime {
       sinks.push(new SqliteAuditSink(join(options.stateDir, AUDIT_DB)));
     }
     this.kv = options.stateDir ? openKvStore(join(options.stateDir, "kv.sqlite")) : new MemoryKvStore();
+    this.sessions = options.stateDir
+      ? new SqliteSessionStore(join(options.stateDir, SESSIONS_DB))
+      : new MemorySessionStore();
     const kinds = createKinds({
       lookup: options.lookup,
       kvStore: this.kv,
       log: options.log ?? defaultLog,
       modelPrices: options.modelPrices,
       env: options.env,
+      // Late-bound: the agents need the kernel, which needs the kinds.
+      agents: { live: (session) => this.agents.live(session) },
     });
     this.kernel = new Kernel({
       kinds,
@@ -124,6 +136,15 @@ export class Runtime {
     });
     for (const backend of [v8Backend, quickjsBackend, wasmBackend, ...(options.backends ?? [])])
       this.backends.set(backend.name, backend);
+    this.agents = new Agents({
+      kernel: this.kernel,
+      store: this.sessions,
+      cwd: this.cwd,
+      isolation: this.isolation,
+      readModule: (path) => this.readModule(path),
+      loadModule: (read, options, engine, install) => this.loadModule(read, options, engine, install),
+      toolNamed: (name) => this.toolNamed(name),
+    });
   }
 
   /** The newest audit records kept in memory. */
@@ -132,9 +153,30 @@ export class Runtime {
   }
 
   async loadTool(path: string, options: LoadOptions = {}): Promise<Tool> {
+    const read = await this.readModule(path);
+    return this.loadModule(read, options, engineFor(path, options.backend), async (record, descriptor) => {
+      const grants = matchGrants(
+        descriptor,
+        this.parseGrants(options.grants ?? {}, descriptor.name, read.identity),
+        (k) => this.kernel.kind(k),
+      );
+      for (const g of grants) await this.kernel.grant(record, g.name, g.kind, g.grant);
+    });
+  }
+
+  /**
+   * Loads a module into a sandbox and gives it handles through `install` (a tool's matched grants; an agent's
+   * conversation and tools). Shared by tools and agents (runtime/agents/runner.ts).
+   */
+  async loadModule(
+    read: { module: SandboxModule; identity: string; code: Uint8Array },
+    options: Omit<LoadOptions, "grants">,
+    engine: string | undefined,
+    install: (record: SandboxRecord, descriptor: ToolDescriptor) => Promise<void>,
+  ): Promise<Tool> {
     const limits = this.limits(options.limits);
-    const backend = this.placed(engineFor(path, options.backend), options.isolation);
-    const { module, identity, code } = await this.readModule(path);
+    const backend = this.placed(engine, options.isolation);
+    const { module, identity, code } = read;
     let record: SandboxRecord | undefined;
     const hostCall = bridgeTo(this.kernel, () => record);
     const placement = this.cells.placement(identity);
@@ -150,16 +192,11 @@ export class Runtime {
     const { sandbox, descriptor } = await start();
     try {
       options.verify?.({ definition: descriptor, code });
-      const grants = matchGrants(
-        descriptor,
-        this.parseGrants(options.grants ?? {}, descriptor.name, identity),
-        (k) => this.kernel.kind(k),
-      );
       // The host holds at most as much for a sandbox's calls in flight as the sandbox may hold itself.
       record = this.kernel.createSandbox(descriptor.name, {
         dataBudget: Math.max(16, limits.memoryMb) << 20,
       });
-      for (const g of grants) await this.kernel.grant(record, g.name, g.kind, g.grant);
+      await install(record, descriptor);
     } catch (error) {
       await sandbox.dispose();
       if (record) await this.kernel.disposeSandbox(record);
@@ -224,6 +261,7 @@ export class Runtime {
     await this.cells.close();
     this.kernel.audit.close();
     this.kv.close();
+    this.sessions.close();
   }
 
   private limits(input: Partial<Limits> | undefined): Limits {
@@ -259,10 +297,15 @@ export class Runtime {
     return backend;
   }
 
+  /** A loaded tool by the name it defines itself as (the newest loaded, if several): what agents' tools name. */
+  toolNamed(name: string): Tool | undefined {
+    let found: Tool | undefined;
+    for (const tool of this.tools) if (tool.name === name) found = tool;
+    return found;
+  }
+
   /** Reads and strips a tool module; its identity (for private state) is its real path, which the host chose. */
-  private async readModule(
-    path: string,
-  ): Promise<{ module: SandboxModule; identity: string; code: Uint8Array }> {
+  async readModule(path: string): Promise<{ module: SandboxModule; identity: string; code: Uint8Array }> {
     const full = resolve(this.cwd, path);
     let source: string;
     let code: Uint8Array;

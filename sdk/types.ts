@@ -1,6 +1,7 @@
 // Types of the handles a tool's run() receives, by capability type: read from the guest registry
 // (runtime/capabilities/guest.ts), where each kind's guest adapter declares its handle's type.
 import type { ClockHandle } from "../runtime/capabilities/clock/guest.ts";
+import type { ConversationHandle } from "../runtime/capabilities/conversation/guest.ts";
 import type { FsEntry, FsHandle, FsStat } from "../runtime/capabilities/fs/guest.ts";
 import type { GUEST_ADAPTERS } from "../runtime/capabilities/guest.ts";
 import type { KvHandle } from "../runtime/capabilities/kv/guest.ts";
@@ -13,9 +14,11 @@ import type {
   ModelToolCall,
 } from "../runtime/capabilities/model/guest.ts";
 import type { FetchInit, FetchResponse, NetHandle } from "../runtime/capabilities/net/guest.ts";
+import type { ToolHandle } from "../runtime/capabilities/tool/guest.ts";
 
 export type {
   ClockHandle,
+  ConversationHandle,
   FetchInit,
   FetchResponse,
   FsEntry,
@@ -29,6 +32,7 @@ export type {
   ModelRequest,
   ModelToolCall,
   NetHandle,
+  ToolHandle,
 };
 
 type Adapter = (typeof GUEST_ADAPTERS)[number];

@@ -1,6 +1,8 @@
 // The registry of capability kinds: the one list the runtime, policy, explain, descriptor and wasm code read.
 // Adding a kind: a folder runtime/capabilities/<kind>/ with its kind.ts, a line here, and a line in guest.ts.
+import type { AgentSessions } from "./agent-only.ts";
 import { clock } from "./clock/kind.ts";
+import { conversation } from "./conversation/kind.ts";
 import { fs } from "./fs/kind.ts";
 import type { Kind } from "./kind.ts";
 import { kv } from "./kv/kind.ts";
@@ -12,6 +14,7 @@ import type { Env } from "./model/keys.ts";
 import { model } from "./model/kind.ts";
 import type { LookupFn } from "./net/fetch.ts";
 import { net } from "./net/kind.ts";
+import { tool } from "./tool/kind.ts";
 import type { CapabilityKind } from "./types.ts";
 
 /** What the runtime gives the kinds that need host services; each kind's create() takes the part it reads. */
@@ -26,10 +29,15 @@ export interface KindServices {
   modelPrices?: PriceTable | undefined;
   /** The kernel's environment, where default provider keys are read; default process.env. */
   env?: Env | undefined;
+  /** The sessions agent-only kinds (conversation, tool) reach; none without agents. */
+  agents?: AgentSessions | undefined;
 }
 
 /** Every kind, in the order policies, schemas and explanations list them. */
-export const KINDS: readonly Kind<KindServices>[] = [fs, net, kv, clock, log, model];
+export const KINDS: readonly Kind<KindServices>[] = [fs, net, kv, clock, log, model, conversation, tool];
+
+/** The kinds a grant spec or a policy may name: all but the agent-only ones. */
+export const GRANTABLE_KINDS: readonly Kind<KindServices>[] = KINDS.filter((kind) => !kind.agentOnly);
 
 /** The kind named `name` (a spec prefix, a declared `type`, a policy field), if there is one. */
 export function kindNamed(name: string): Kind<KindServices> | undefined {

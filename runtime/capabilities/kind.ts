@@ -36,7 +36,13 @@ export interface KindDefinition<Scope, Resource, Entry, Services> {
   /** What follows the rights in the grant a missing-grant error suggests (":DIR" for fs), or "". */
   readonly exampleScope: string;
   readonly policy: PolicyForm<Scope, Entry>;
-  readonly wit: WitName;
+  /** Absent for a kind a WebAssembly component cannot import (handles given only to JS agent programs). */
+  readonly wit?: WitName;
+  /**
+   * Handles of this kind are given by the session runner to an agent's sandbox only (conversation, tool): no
+   * grant spec, no policy grant, no `policy explain` line. Its policy form only refuses.
+   */
+  readonly agentOnly?: boolean;
   /** The host side, for one runtime: its operations, spec syntax, resources and audit form. */
   create(services: Services): CapabilityKind<Scope, Resource>;
 }
@@ -47,7 +53,8 @@ export interface Kind<Services> {
   readonly rights: readonly string[];
   readonly words: string;
   readonly exampleScope: string;
-  readonly wit: WitName;
+  readonly wit: WitName | undefined;
+  readonly agentOnly: boolean;
   /** The policy entry's schema, for the policy file's schema. */
   readonly policySchema: z.ZodType;
   /** Parses an entry with the kind's own schema and builds its grant; undefined after reporting problems. */
@@ -65,6 +72,7 @@ export function defineKind<Scope, Resource, Entry, Services>(
     words: definition.words,
     exampleScope: definition.exampleScope,
     wit: definition.wit,
+    agentOnly: definition.agentOnly === true,
     policySchema: policy.schema,
     policyGrant(entry, env, problem) {
       // Parsed again by the kind's own schema, which is what types it: the policy schema already accepted it.

@@ -21,6 +21,7 @@ export function preludeSource(): string {
 /** The source of the `warden/sdk` module as a sandbox sees it; also served for "zod". */
 export const SDK_MODULE = `const s = globalThis.__warden.sdk;
 export const defineTool = s.defineTool;
+export const defineAgent = s.defineAgent;
 export const z = s.z;
 export const WardenError = s.WardenError;
 export default s;`;

@@ -1,5 +1,5 @@
 // `policy explain`: what each tool may do and may not, in plain words, from the compiled policy.
-import { KINDS } from "../capabilities/index.ts";
+import { GRANTABLE_KINDS } from "../capabilities/index.ts";
 import type { Limits } from "../isolates/types.ts";
 import type { CompiledAgent, Overflow } from "./agents.ts";
 import type { CompiledPolicy, CompiledTool } from "./compile.ts";
@@ -26,7 +26,7 @@ export function explainTool(tool: CompiledTool): string {
     const missing = g.kind.rights.filter((r) => !g.grant.rights.includes(r));
     if (missing.length > 0) lines.push(`    - ${g.handle}: ${list(missing, "or")} (not granted)`);
   }
-  const absent = KINDS.filter((k) => !tool.grants.some((g) => g.kind.kind === k.name));
+  const absent = GRANTABLE_KINDS.filter((k) => !tool.grants.some((g) => g.kind.kind === k.name));
   if (absent.length > 0)
     lines.push(
       `    - ${list(

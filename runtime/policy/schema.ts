@@ -1,17 +1,17 @@
 // The policy file's schema: every field Warden enforces, nothing it would not (unknown fields are errors).
 import { z } from "zod";
-import { KINDS } from "../capabilities/index.ts";
+import { GRANTABLE_KINDS } from "../capabilities/index.ts";
 import { strict } from "./fields.ts";
 
 /** The policy format this build reads. A file says which one it is written in, so a future format is refused, not misread. */
 export const POLICY_VERSION = 1;
 
 /** The kinds a policy grant may name, from the registry, in its order. */
-export const GRANT_KINDS: readonly string[] = KINDS.map((kind) => kind.name);
+export const GRANT_KINDS: readonly string[] = GRANTABLE_KINDS.map((kind) => kind.name);
 
 /** One handle: exactly one kind, e.g. `{ fs: { root: ./data, rights: [read] } }`; each kind's entry is its own schema. */
 export const grantSchema = strict(
-  Object.fromEntries(KINDS.map((kind) => [kind.name, kind.policySchema.optional()])),
+  Object.fromEntries(GRANTABLE_KINDS.map((kind) => [kind.name, kind.policySchema.optional()])),
   `a grant (a grant is one of ${GRANT_KINDS.join(", ")})`,
 )
   .refine((grant) => Object.keys(grant).length === 1, {

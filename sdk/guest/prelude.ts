@@ -2,6 +2,7 @@
 // output checker. Bundled with zod into dist/prelude.js (scripts/build-prelude.ts). Runs inside sandboxes only.
 import { z } from "zod";
 import { utf8Decode, utf8Encode } from "../../runtime/protocol/utf8.ts";
+import { type AgentDefinition, agentTool } from "./agent.ts";
 import { connect, reply } from "./channel.ts";
 import { WardenError } from "./errors.ts";
 import { type HandleInfo, makeHandle } from "./handles.ts";
@@ -12,6 +13,9 @@ interface ToolDefinition {
   input: z.ZodType;
   output: z.ZodType;
   capabilities?: Record<string, { type: string; rights?: string[] }>;
+  idempotent?: boolean;
+  /** Set by defineAgent: what the host reads of an agent module besides its tool form. */
+  agent?: { instructions: string | undefined; tools: string[] | undefined };
   run: (input: unknown, caps: Record<string, unknown>) => unknown;
 }
 
@@ -36,7 +40,14 @@ function defineTool<T extends ToolDefinition>(definition: T): T {
   if (capabilities !== undefined && (capabilities === null || typeof capabilities !== "object")) {
     throw new TypeError("capabilities must be an object of { name: { type, rights } }");
   }
+  if (definition.idempotent !== undefined && typeof definition.idempotent !== "boolean")
+    throw new TypeError("idempotent must be true or false");
   return Object.freeze({ ...definition, [BRAND]: true });
+}
+
+/** Defines an agent: a tool whose input is a task and whose output is the answer (sdk/guest/agent.ts). */
+function defineAgent(definition: AgentDefinition) {
+  return defineTool(agentTool(definition) as unknown as ToolDefinition);
 }
 
 let tool: ToolDefinition | undefined;
@@ -66,6 +77,8 @@ function describe(): string {
     description: tool.description,
     inputSchema: toJsonSchema(tool.input, "input"),
     outputSchema: toJsonSchema(tool.output, "output"),
+    ...(tool.idempotent === undefined ? {} : { idempotent: tool.idempotent }),
+    ...(tool.agent ? { agent: tool.agent } : {}),
     capabilities,
   });
 }
@@ -149,7 +162,7 @@ function setupContext(): void {
   }
 }
 
-const sdk = Object.freeze({ defineTool, z, WardenError });
+const sdk = Object.freeze({ defineTool, defineAgent, z, WardenError });
 Object.defineProperties(globalThis, {
   TextEncoder: { value: TextEncoderShim, writable: true, configurable: true },
   TextDecoder: { value: TextDecoderShim, writable: true, configurable: true },

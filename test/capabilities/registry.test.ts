@@ -24,9 +24,16 @@ describe("the kind registry", () => {
   });
 
   test("the policy schema has one field per kind, and a component may import each kind's WIT interface", () => {
-    expect(GRANT_KINDS).toEqual(KINDS.map((k) => k.name));
-    expect(Object.keys(grantSchema.shape)).toEqual(KINDS.map((k) => k.name));
+    const grantable = KINDS.filter((k) => !k.agentOnly).map((k) => k.name);
+    expect(KINDS.filter((k) => k.agentOnly).map((k) => k.name)).toEqual(["conversation", "tool"]);
+    expect(GRANT_KINDS).toEqual(grantable);
+    expect(Object.keys(grantSchema.shape)).toEqual(grantable);
     for (const kind of KINDS) {
+      // Agent-only kinds (conversation, tool) have no WIT interface: components cannot import them.
+      if (kind.agentOnly || !kind.wit) {
+        expect(kind.agentOnly && kind.wit === undefined).toBe(true);
+        continue;
+      }
       expect(CAPABILITY_INTERFACES.get(kind.wit.interface)).toBe(kind.name);
       const iface = new RegExp(
         `^interface ${kind.wit.interface} \\{[\\s\\S]*?^  resource ${kebab(kind.wit.resource)} \\{`,

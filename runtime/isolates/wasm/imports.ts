@@ -8,7 +8,7 @@ export const WIT_PACKAGE = "warden:tool";
 export const WIT_VERSION = "0.1.0";
 /** Interfaces a component may import, and the capability type each one is the handle API of (from the registry). */
 export const CAPABILITY_INTERFACES: ReadonlyMap<string, string> = new Map(
-  KINDS.map((kind) => [kind.wit.interface, kind.name]),
+  KINDS.flatMap((kind) => (kind.wit ? [[kind.wit.interface, kind.name] as const] : [])),
 );
 /** Interfaces that carry only types; importing them grants nothing. */
 const TYPE_INTERFACES = new Set(["types"]);
