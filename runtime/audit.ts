@@ -9,7 +9,17 @@ export interface AuditRecord {
   seq: number;
   time: string;
   /** "result": what a call reported once it finished (a model call's tokens and cost), after its "call" record. */
-  event: "call" | "result" | "load" | "limit" | "grant" | "revoke" | "policy" | "model" | "compaction" | "session";
+  event:
+    | "call"
+    | "result"
+    | "load"
+    | "limit"
+    | "grant"
+    | "revoke"
+    | "policy"
+    | "model"
+    | "compaction"
+    | "session";
   tool: string;
   sandbox: string;
   /** The client session the call was made for (an MCP client and session), when the host knows one. */

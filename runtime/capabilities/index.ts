@@ -10,7 +10,7 @@ import type { KvStore } from "./kv/store.ts";
 import type { LogSink } from "./log/index.ts";
 import { log } from "./log/kind.ts";
 import type { PriceTable } from "./model/budget.ts";
-import type { Env } from "./model/keys.ts";
+import type { Env, SecretResolver } from "./model/keys.ts";
 import { model } from "./model/kind.ts";
 import type { LookupFn } from "./net/fetch.ts";
 import { net } from "./net/kind.ts";
@@ -31,6 +31,8 @@ export interface KindServices {
   env?: Env | undefined;
   /** The sessions agent-only kinds (conversation, tool) reach; none without agents. */
   agents?: AgentSessions | undefined;
+  /** The kernel's secrets: what a model grant's `key: { secret }` names. None yet: the secrets store lands separately. */
+  secrets?: SecretResolver | undefined;
 }
 
 /** Every kind, in the order policies, schemas and explanations list them. */

@@ -48,6 +48,8 @@ Grant SPECs:
   kv[:RIGHTS]         the tool's private key-value store; RIGHTS from read,write,delete,list
   clock[:read[:RES]]  the time, rounded to RES (1ms, 100ms or 1s; default 100ms); rights read,sleep
   log[:write]         log lines to stderr
+  model:PROVIDER:MODEL a model (openai, anthropic) or model:scripted:FILE; options ;maxTokens=N;totalCost=D...
+                      e.g. model:openai:gpt-4o-mini;maxTokens=512 (README, Models)
 
 Example:
   warden tool run examples/tools/read-file.ts --grant files=fs:read:examples/data --input '{"path":"hello.txt"}'

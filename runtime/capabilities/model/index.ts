@@ -12,9 +12,17 @@ import {
   type CompletionRequest,
   completionRequestSchema,
 } from "./conversation.ts";
-import { type Env, keyVariable, providerBaseURL, providerKey } from "./keys.ts";
+import {
+  type Env,
+  type KeySources,
+  keyVariable,
+  providerBaseURL,
+  providerKey,
+  type SecretResolver,
+} from "./keys.ts";
 import { createOpenAIProvider } from "./openai.ts";
 import type { ModelProvider } from "./provider.ts";
+import { unpricedModels } from "./scope.ts";
 import { createScriptedProvider, loadScript } from "./scripted.ts";
 import {
   auditModelSpec,
@@ -35,6 +43,8 @@ export interface ModelKindOptions {
   prices?: PriceTable | undefined;
   /** Where keys and base URLs are read from (keys.ts). Default: the kernel's process.env. */
   env?: Env | undefined;
+  /** The kernel's secrets, for grants that name the secret holding their key (`key=secret:NAME`). */
+  secrets?: SecretResolver | undefined;
 }
 
 /** What a model handle holds on the host: its budget (drawing on its parent's) and its provider. */
@@ -48,16 +58,16 @@ function estimateInputTokens(request: CompletionRequest): number {
   return Math.ceil(Buffer.byteLength(JSON.stringify([request.messages, request.tools ?? []])) / 4);
 }
 
-async function providerFor(scope: ModelScope, env: Env): Promise<ModelProvider> {
+async function providerFor(scope: ModelScope, sources: KeySources): Promise<ModelProvider> {
   switch (scope.provider) {
     case "scripted":
       return createScriptedProvider(await loadScript(scope.script!.path));
     case "openai":
     case "anthropic": {
       const options = {
-        apiKey: providerKey(scope.provider, env),
+        apiKey: await providerKey(scope.provider, scope.key?.secret, sources),
         keyVariable: keyVariable(scope.provider),
-        baseURL: scope.baseURL ?? providerBaseURL(scope.provider, env),
+        baseURL: scope.baseURL ?? providerBaseURL(scope.provider, sources.env),
       };
       return scope.provider === "openai" ? createOpenAIProvider(options) : createAnthropicProvider(options);
     }
@@ -65,8 +75,11 @@ async function providerFor(scope: ModelScope, env: Env): Promise<ModelProvider> 
 }
 
 export function createModelKind(options: ModelKindOptions = {}): CapabilityKind<ModelScope, ModelResource> {
-  const prices = options.prices ?? {};
-  const env = options.env ?? process.env;
+  const runtimePrices = options.prices ?? {};
+  const sources: KeySources = { env: options.env ?? process.env, secrets: options.secrets };
+  // A grant's own prices (a policy's table) over the runtime's.
+  const pricesOf = (scope: ModelScope): PriceTable =>
+    scope.prices ? { ...runtimePrices, ...scope.prices } : runtimePrices;
 
   async function complete(
     { grant, resource }: { grant: Grant<ModelScope>; resource: ModelResource },
@@ -74,6 +87,7 @@ export function createModelKind(options: ModelKindOptions = {}): CapabilityKind<
     ctx: OpContext,
   ): Promise<Completion> {
     const scope = grant.scope;
+    const prices = pricesOf(scope);
     const model = request.model ?? scope.models[0]!;
     const maxTokens = request.maxTokens ?? scope.maxTokensPerCall;
     if (maxTokens > scope.maxTokensPerCall) {
@@ -119,32 +133,35 @@ export function createModelKind(options: ModelKindOptions = {}): CapabilityKind<
     }
   }
 
+  /** A cost ceiling on a model without a price could not be enforced: refused, not ignored. */
+  function refuseUnpriced(grant: Grant<ModelScope>): void {
+    const unpriced = unpricedModels(grant.scope, runtimePrices);
+    if (unpriced.length === 0) return;
+    throw new WardenError(
+      "USAGE",
+      `grant "${formatModelSpec(grant.scope)}" sets totalCost, but ${unpriced.join(", ")} has no price; set one in the grant's prices or the runtime's modelPrices`,
+    );
+  }
+
   return {
     kind: "model",
     rights: RIGHTS,
     defaultRights: RIGHTS,
     parseSpec(body: string, kindEnv: KindEnv): Grant<ModelScope> {
-      const scope = parseModelSpec(body, kindEnv);
-      if (scope.totalCost !== undefined && scope.provider !== "scripted") {
-        const unpriced = scope.models.filter((m) => !Object.hasOwn(prices, m));
-        // A cost ceiling on a model without a price could not be enforced: refused, not ignored.
-        if (unpriced.length) {
-          throw new WardenError(
-            "USAGE",
-            `grant "model:${body}" sets totalCost, but ${unpriced.join(", ")} has no price; set one in the runtime's modelPrices`,
-          );
-        }
-      }
-      return { rights: [...RIGHTS], scope };
+      const grant = { rights: [...RIGHTS], scope: parseModelSpec(body, kindEnv) };
+      refuseUnpriced(grant);
+      return grant;
     },
     formatSpec: (grant) => formatModelSpec(grant.scope),
     auditForm: (grant) => auditModelSpec(grant.scope),
     describe: (grant) => describeModel(grant.scope),
     async open(grant, parent) {
+      // Again here: a grant built without parseSpec (from a policy entry, or by host code) is opened here.
+      if (!parent) refuseUnpriced(grant);
       const { totalTokens, totalCost, requestsPerMinute } = grant.scope;
       const budget = new Budget({ totalTokens, totalCost, requestsPerMinute }, parent?.resource.budget);
       // A derived handle shares its parent's provider, and so a scripted session's place in its script.
-      return { budget, provider: parent?.resource.provider ?? (await providerFor(grant.scope, env)) };
+      return { budget, provider: parent?.resource.provider ?? (await providerFor(grant.scope, sources)) };
     },
     async close() {},
     narrowArgs,

@@ -1,36 +1,77 @@
-// A model grant: its spec ("model:openai:gpt-4o;totalTokens=100000"), its scope, and how attenuation narrows it.
-import { isAbsolute, resolve } from "node:path";
+// A model grant's spec ("model:openai:gpt-4o;totalTokens=100000"), its words, and how attenuation narrows it.
 import { z } from "zod";
 import { WardenError } from "../../errors.ts";
 import type { KindEnv } from "../types.ts";
-import { CALL_PARAMS, type CallParam, PROVIDERS, type ProviderName } from "./conversation.ts";
+import type { PriceTable } from "./budget.ts";
+import { CALL_PARAMS, PROVIDERS } from "./conversation.ts";
+import {
+  buildModelScope,
+  DEFAULT_MAX_TOKENS,
+  DEFAULT_TIMEOUT_MS,
+  type ModelScope,
+  RIGHTS,
+  type ScopeFields,
+} from "./scope.ts";
 
-export interface ModelScope {
-  provider: ProviderName;
-  /** Models a caller may pick; the first is the default. The scripted model's is "scripted". */
-  models: string[];
-  /** The script file, resolved (scripted only), and as the spec wrote it (for messages: never a host path). */
-  script?: { path: string; spec: string };
-  /** Where requests go; unset: the provider's *_BASE_URL variable, else its public API. */
-  baseURL?: string;
-  maxTokensPerCall: number;
-  totalTokens?: number;
-  /** US dollars; needs a price for every model the grant allows. */
-  totalCost?: number;
-  requestsPerMinute?: number;
-  /** The parameters a caller may set besides the conversation and tools. */
-  params: CallParam[];
-  /** Wall time for one call, retries included. */
-  timeoutMs: number;
-}
-
-export const DEFAULT_MAX_TOKENS = 4096;
-export const DEFAULT_TIMEOUT_MS = 120_000;
-export const RIGHTS = ["complete"] as const;
+export type { ModelScope } from "./scope.ts";
+export { DEFAULT_MAX_TOKENS, DEFAULT_TIMEOUT_MS, RIGHTS } from "./scope.ts";
 
 const USAGE_LINE =
   "use model:scripted:./script.yaml, model:openai:MODEL or model:anthropic:MODEL, optionally followed by " +
-  ";maxTokens=N;totalTokens=N;totalCost=DOLLARS;rpm=N;params=temperature,topP;timeoutMs=N;baseURL=URL";
+  ";maxTokens=N;totalTokens=N;totalCost=DOLLARS;rpm=N;params=temperature,topP;timeoutMs=N;baseURL=URL" +
+  ";key=secret:NAME;prices=MODEL:IN/OUT,...";
+
+/** Spec option names, by the field of the grant each sets: what a problem found between fields is called. */
+const OPTION_OF: Record<keyof ScopeFields, string> = {
+  provider: "the provider",
+  models: "the models",
+  script: "the script",
+  baseURL: "baseURL",
+  keySecret: "key",
+  maxTokens: "maxTokens",
+  totalTokens: "totalTokens",
+  totalCost: "totalCost",
+  requestsPerMinute: "rpm",
+  timeoutMs: "timeoutMs",
+  params: "params",
+  prices: "prices",
+};
+
+/** A base URL: http(s), and never credentials, which belong in the key's secret, not in text shown in specs. */
+export const baseURLSchema = z
+  .url({ protocol: /^https?$/ })
+  .refine((url) => !/^[a-z]+:\/\/[^/?#]*@/i.test(url), "a base URL carries no credentials");
+
+/** A price: US dollars per million tokens, in and out. */
+export const priceSchema = z.strictObject({
+  input: z.number().min(0).max(1e6),
+  output: z.number().min(0).max(1e6),
+});
+
+/** `gpt-x:0.15/0.6,llama3:8b:0/0`: a model name (which may hold ":"), then its prices in and out. */
+function parsePrices(text: string, ctx: z.RefinementCtx): PriceTable {
+  const table: Record<string, { input: number; output: number }> = {};
+  for (const item of text.split(",")) {
+    const colon = item.lastIndexOf(":");
+    const [input, output, ...extra] = item.slice(colon + 1).split("/");
+    const price = priceSchema.safeParse({ input: Number(input), output: Number(output) });
+    if (colon <= 0 || extra.length > 0 || input === "" || output === "" || !price.success) {
+      ctx.addIssue({
+        code: "custom",
+        message: `"${item}" is not MODEL:IN/OUT (US dollars per million tokens)`,
+      });
+      return z.NEVER;
+    }
+    table[item.slice(0, colon)] = price.data;
+  }
+  return table;
+}
+
+function formatPrices(prices: PriceTable): string {
+  return Object.entries(prices)
+    .map(([model, price]) => `${model}:${price.input}/${price.output}`)
+    .join(",");
+}
 
 const positive = z.coerce.number().int().positive().max(1e12);
 const optionSchema = z.strictObject({
@@ -44,11 +85,13 @@ const optionSchema = z.strictObject({
     .transform((text) => (text === "" ? [] : text.split(",")))
     .pipe(z.array(z.enum(CALL_PARAMS)))
     .optional(),
-  baseURL: z
-    .url({ protocol: /^https?$/ })
-    // A key goes through the kernel's key source (keys.ts), never in a URL that is shown in specs and hints.
-    .refine((url) => !/^[a-z]+:\/\/[^/?#]*@/i.test(url), "a base URL carries no credentials")
+  baseURL: baseURLSchema.optional(),
+  key: z
+    .string()
+    .regex(/^secret:/, "key=secret:NAME names the kernel secret that holds the key")
+    .transform((text) => text.slice("secret:".length))
     .optional(),
+  prices: z.string().transform(parsePrices).optional(),
 });
 
 function bad(body: string, why: string): WardenError {
@@ -73,38 +116,45 @@ export function parseModelSpec(body: string, env: KindEnv): ModelScope {
   const parsed = optionSchema.safeParse(options);
   if (!parsed.success) throw bad(body, z.prettifyError(parsed.error).replaceAll("\n", " "));
   const o = parsed.data;
-  if (provider === "scripted" && o.baseURL) throw bad(body, "the scripted model has no base URL");
-  const models = provider === "scripted" ? ["scripted"] : [...new Set(target.split(","))];
-  if (models.some((m) => !/^[\w.:/@+-]{1,256}$/.test(m)))
-    throw bad(body, "a model name has characters no provider uses");
-  return {
-    provider,
-    models,
-    ...(provider === "scripted"
-      ? { script: { path: isAbsolute(target) ? target : resolve(env.cwd, target), spec: target } }
-      : {}),
-    ...(o.baseURL ? { baseURL: o.baseURL } : {}),
-    maxTokensPerCall: o.maxTokens ?? DEFAULT_MAX_TOKENS,
-    ...(o.totalTokens === undefined ? {} : { totalTokens: o.totalTokens }),
-    ...(o.totalCost === undefined ? {} : { totalCost: o.totalCost }),
-    ...(o.rpm === undefined ? {} : { requestsPerMinute: o.rpm }),
-    params: o.params ?? [...CALL_PARAMS],
-    timeoutMs: o.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-  };
+  const scope = buildModelScope(
+    {
+      provider,
+      ...(provider === "scripted" ? { script: target } : { models: target.split(",") }),
+      baseURL: o.baseURL,
+      keySecret: o.key,
+      maxTokens: o.maxTokens,
+      totalTokens: o.totalTokens,
+      totalCost: o.totalCost,
+      requestsPerMinute: o.rpm,
+      timeoutMs: o.timeoutMs,
+      params: o.params,
+      prices: o.prices,
+    },
+    env.cwd,
+  );
+  if (Array.isArray(scope)) {
+    throw bad(
+      body,
+      scope.map((p) => (p.field === "provider" ? p.why : `${OPTION_OF[p.field]}: ${p.why}`)).join("; "),
+    );
+  }
+  return scope;
 }
 
 export function formatModelSpec(scope: ModelScope): string {
-  const target = scope.script ? scope.script.spec : scope.models.join(",");
+  const target = scope.script ? scope.script.path : scope.models.join(",");
   return [
     `model:${scope.provider}:${target}`,
     ...limitOptions(scope),
     ...(scope.baseURL ? [`baseURL=${scope.baseURL}`] : []),
+    ...(scope.key ? [`key=secret:${scope.key.secret}`] : []),
+    ...(scope.prices ? [`prices=${formatPrices(scope.prices)}`] : []),
   ].join(";");
 }
 
 /**
  * The grant as the audit log records a guest's attenuation: provider, models and limits, which the guest chose;
- * not the script's path or the base URL, which are the operator's and may name the host.
+ * not the script's path, the base URL or the key's secret, which are the operator's and may name the host.
  */
 export function auditModelSpec(scope: ModelScope): string {
   const head =
@@ -126,7 +176,7 @@ function limitOptions(scope: ModelScope): string[] {
 export function describeModel(scope: ModelScope): string {
   const who =
     scope.provider === "scripted"
-      ? `the scripted model ${scope.script?.spec} (deterministic turns from a file, not a real model)`
+      ? `the scripted model ${scope.script?.path} (deterministic turns from a file, not a real model)`
       : `${scope.provider} model ${scope.models.join(" or ")}${scope.baseURL ? ` at ${scope.baseURL}` : ""}`;
   const limits = [
     `up to ${scope.maxTokensPerCall} tokens a call`,
