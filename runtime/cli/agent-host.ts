@@ -3,53 +3,14 @@ import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } f
 import { join, resolve } from "node:path";
 import { z } from "zod";
 import { WardenError } from "../errors.ts";
-import { type FrontedToolTarget, frontedTool, type ServedAgent } from "../mcp/agents.ts";
+import { frontedTool, type ServedAgent } from "../mcp/agents.ts";
 import type { Catalog } from "../mcp/serve.ts";
-import type { AgentSpec } from "../policy/agents.ts";
 import type { CompiledPolicy } from "../policy/compile.ts";
 import { loadPolicyFor, loadToolUnderPolicy } from "../policy/run.ts";
 import { createRuntime, type Runtime } from "../runtime.ts";
 
-export interface ShownMessage {
-  role: "system" | "user" | "assistant" | "tool";
-  content: unknown;
-  tool_calls?: unknown[];
-  tool_call_id?: string;
-}
-
-export interface ShownSession {
-  session: string;
-  agent: string;
-  status: string;
-  messages: ShownMessage[];
-  children: unknown[];
-}
-
-/** The host API the commands use (`runtime.agents`, as AGENTS-DESIGN.md fixes it). */
-export interface AgentHost {
-  define(spec: AgentSpec): void;
-  provideTool(name: string, target: FrontedToolTarget): void;
-  run(
-    name: string,
-    input: { task: string; parent?: string },
-    options?: { signal?: AbortSignal; onProgress?: (event: unknown) => void },
-  ): Promise<{ session: string; answer: string }>;
-  list(): Promise<Array<{ session: string; agent: string; status: string; parent: string | null }>>;
-  show(session: string): Promise<ShownSession>;
-  resume(session: string, options: { model?: string }): Promise<{ session: string; answer: string }>;
-  replay(session: string): Promise<{
-    session: string;
-    matched: boolean;
-    steps: Array<{ kind: string; index: number; matched: boolean; detail?: string }>;
-  }>;
-}
-
-/** The runtime's agent host; until the kernel side lands, a runtime without one is refused plainly. */
-export function agentsOf(runtime: Runtime): AgentHost {
-  const agents = (runtime as unknown as { agents?: AgentHost }).agents;
-  if (!agents) throw new WardenError("USAGE", "this build of Warden has no agents");
-  return agents;
-}
+/** The host API the commands use: `runtime.agents` (runtime/agents/runner.ts). */
+export type AgentHost = Runtime["agents"];
 
 /**
  * Every agent a policy names, defined on the runtime, after loading (under the policy, with their grants)
@@ -61,7 +22,7 @@ export async function defineAgents(
   loaded: Set<string> = new Set(),
 ): Promise<ServedAgent[]> {
   if (policy.agents.size === 0) return [];
-  const agents = agentsOf(runtime);
+  const agents = runtime.agents;
   for (const agent of policy.agents.values()) {
     for (const tool of agent.spec.tools) {
       if (loaded.has(tool) || !policy.tools.has(tool)) continue;
@@ -84,7 +45,7 @@ export function provideFrontedTools(
   fronted: readonly Catalog[],
 ): void {
   if (policy.agents.size === 0) return;
-  const agents = agentsOf(runtime);
+  const agents = runtime.agents;
   const wanted = new Set([...policy.agents.values()].flatMap((a) => a.spec.tools));
   for (const name of wanted) {
     if (policy.tools.has(name)) continue;
@@ -146,7 +107,7 @@ export async function withAgents<T>(
 ): Promise<T> {
   const runtime = createRuntime({ stateDir: options.state, cells: { spares: 0 } });
   try {
-    const agents = agentsOf(runtime);
+    const agents = runtime.agents;
     let policy = options.policy;
     if (policy === undefined && options.session !== undefined) {
       const session = (await agents.list()).find((s) => s.session === options.session);
@@ -162,8 +123,8 @@ export async function withAgents<T>(
       if (options.running !== undefined && !compiled.agents.has(options.running)) {
         const names = [...compiled.agents.keys()];
         throw new WardenError(
-          "USAGE",
-          `${policy} names no agent "${options.running}"; it names: ${names.join(", ") || "none"}`,
+          "CAPABILITY_DENIED",
+          `${policy} names no agent "${options.running}", so it does not run under it; it names: ${names.join(", ") || "none"}`,
         );
       }
       await defineAgents(runtime, compiled);

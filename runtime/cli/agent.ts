@@ -3,7 +3,10 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { WardenError } from "../errors.ts";
-import { type AgentHost, type ShownSession, withAgents } from "./agent-host.ts";
+import { type AgentHost, withAgents } from "./agent-host.ts";
+
+type ShownSession = Awaited<ReturnType<AgentHost["show"]>>;
+
 import type { CliIo } from "./commands.ts";
 
 function one(command: string, positionals: string[], what: string): string {
@@ -80,7 +83,7 @@ export async function agentReplay(argv: string[], io: CliIo): Promise<void> {
     if (!report.matched) {
       const first = report.steps.find((s) => !s.matched);
       throw new WardenError(
-        "TOOL_CHANGED",
+        "REPLAY_MISMATCH",
         `session ${id} did not replay as journaled: ${first ? `${first.kind} step ${first.index} differs${first.detail ? ` (${first.detail})` : ""}` : "the steps differ"}`,
       );
     }
@@ -121,7 +124,7 @@ export async function agentShow(argv: string[], io: CliIo): Promise<void> {
 }
 
 /** Exactly the fields the issue fixes, in its order, whatever else the host API returns. */
-function shape(s: Awaited<ReturnType<AgentHost["show"]>>): ShownSession {
+function shape(s: ShownSession): ShownSession {
   return {
     session: s.session,
     agent: s.agent,
@@ -156,8 +159,7 @@ function transcript(s: ShownSession): string {
   const lines = [`session ${s.session}: agent ${s.agent}, ${s.status}`];
   for (const m of s.messages) {
     const id = m.tool_call_id ? ` (${m.tool_call_id})` : "";
-    const text = typeof m.content === "string" ? m.content : JSON.stringify(m.content);
-    lines.push(`[${m.role}${id}] ${text}`);
+    lines.push(`[${m.role}${id}] ${m.content}`);
     for (const call of m.tool_calls ?? []) lines.push(`  -> ${JSON.stringify(call)}`);
   }
   if (s.children.length > 0) lines.push(`children: ${JSON.stringify(s.children)}`);

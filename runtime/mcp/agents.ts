@@ -23,7 +23,7 @@ export interface ServedAgent {
   description?: string | undefined;
   run(
     task: string,
-    options: { signal?: AbortSignal; onProgress?: (event: unknown) => void },
+    options: { signal?: AbortSignal; onProgress?: (event: ProgressEvent) => void },
   ): Promise<{ session: string; answer: string }>;
 }
 
@@ -50,16 +50,16 @@ function definition(agent: ServedAgent): McpTool {
   };
 }
 
-/** One line for a progress notification, from whatever the runtime reports (bounded: it may quote a model). */
-export function progressText(event: unknown): string {
-  const text =
-    typeof event === "string"
-      ? event
-      : typeof event === "object" &&
-          event !== null &&
-          typeof (event as { message?: unknown }).message === "string"
-        ? (event as { message: string }).message
-        : JSON.stringify(event);
+/** What the session runner reports as each model turn and tool call ends. */
+export interface ProgressEvent {
+  session: string;
+  kind: "turn" | "tool";
+  detail: string;
+}
+
+/** One line for a progress notification (bounded: a detail may quote a model). */
+export function progressText(event: ProgressEvent): string {
+  const text = `session ${event.session}: ${event.kind === "tool" ? `tool ${event.detail}` : event.detail}`;
   return text.length > 500 ? `${text.slice(0, 500)}…` : text;
 }
 
@@ -74,7 +74,7 @@ async function callAgent(agent: ServedAgent, args: unknown, extra: CallExtra = {
     progress?.(`agent ${agent.name} started`);
     const { session, answer } = await agent.run(input.data.task, {
       ...(extra.signal ? { signal: extra.signal } : {}),
-      ...(progress ? { onProgress: (event: unknown) => progress(progressText(event)) } : {}),
+      ...(progress ? { onProgress: (event: ProgressEvent) => progress(progressText(event)) } : {}),
     });
     return { content: [{ type: "text", text: answer }], structuredContent: { session, answer } };
   } catch (error) {

@@ -1,6 +1,7 @@
 // Compiles a policy's agents: the model grant (paths made absolute), the tools they may call, their budgets.
 import { realpathSync, statSync } from "node:fs";
 import { extname, isAbsolute, resolve } from "node:path";
+import type { AgentSpec } from "../agents/runner.ts";
 import type { CapabilityKind, Grant, KindEnv } from "../capabilities/types.ts";
 import { WardenError } from "../errors.ts";
 import type { CompiledGrant, CompiledServer, PolicyEnv } from "./compile.ts";
@@ -8,34 +9,12 @@ import type { Locator, Problem } from "./problems.ts";
 import type { AgentEntry, GrantEntry, OVERFLOW_CHOICES } from "./schema.ts";
 
 export type Overflow = (typeof OVERFLOW_CHOICES)[number];
-
-/** An agent's budgets, as the host API takes them. */
-export interface AgentLimits {
-  turns?: number;
-  tokens?: number;
-  cost?: number;
-  wallMs?: number;
-  contextTokens?: number;
-}
-
-/** What `runtime.agents.define` is given for a policy's agent (the design's AgentSpec). */
-export interface AgentSpec {
-  name: string;
-  description?: string;
-  /** Absent only when `source` is a defineAgent module that gives them. */
-  instructions?: string;
-  /** A model grant spec with every path absolute, e.g. `model:scripted:/abs/agent.script.yaml`. */
-  model: string;
-  tools: string[];
-  source?: string;
-  grants?: Record<string, string>;
-  limits?: AgentLimits;
-  context?: { overflow: Overflow };
-}
+export type { AgentSpec };
 
 export interface CompiledAgent {
   name: string;
-  spec: AgentSpec;
+  /** What `runtime.agents.define` is given; a policy always lists its tools (maybe none). */
+  spec: AgentSpec & { tools: string[] };
   /** The model as the policy wrote it, for people. */
   modelShown: string;
   /** The model grant, parsed by the model kind. */
@@ -101,8 +80,10 @@ export function compileAgent(name: string, entry: AgentEntry, cx: AgentContext):
     const compiled = cx.compileGrant(grantEntry, kindEnv, [...base, "grants", handle]);
     if (compiled) grants.push({ handle, ...compiled });
   }
+  if (entry.backend !== undefined && !cx.env.hasBackend(entry.backend.split(":")[0]!))
+    problem(["backend"], `unknown backend "${entry.backend}"`);
   if (cx.problems.length > before || !model) return undefined;
-  const spec: AgentSpec = {
+  const spec: CompiledAgent["spec"] = {
     name,
     ...(entry.description === undefined ? {} : { description: entry.description }),
     ...(entry.instructions === undefined ? {} : { instructions: entry.instructions }),
@@ -112,6 +93,7 @@ export function compileAgent(name: string, entry: AgentEntry, cx: AgentContext):
     ...(grants.length === 0 ? {} : { grants: Object.fromEntries(grants.map((g) => [g.handle, g.spec])) }),
     ...(entry.limits === undefined ? {} : { limits: { ...entry.limits } }),
     ...(entry.context === undefined ? {} : { context: { overflow: entry.context.overflow } }),
+    ...(entry.backend === undefined ? {} : { backend: entry.backend }),
   };
   return {
     name,
@@ -158,13 +140,15 @@ function compileModel(
     );
     return undefined;
   }
-  const cost = entry.limits?.cost;
-  if (cost !== undefined) {
-    // The kind refuses a cost ceiling it could not charge against (a model without a price); so does the policy.
-    const priced = parse(`${body};totalCost=${cost}`);
-    if (typeof priced === "string") problem(["limits", "cost"], priced);
+  if (entry.limits?.cost !== undefined) {
+    // The session runner does not charge its model's usage in dollars (runtime.agents.define refuses it); the
+    // model grant's own totalCost is charged by the model kind, for a priced model.
+    problem(
+      ["limits", "cost"],
+      `an agent's cost budget is not enforced yet; put it on the model grant instead: ${entry.model};totalCost=${entry.limits.cost}`,
+    );
   }
-  return { kind, grant, spec: `model:${body}` };
+  return { kind, grant, spec: body };
 }
 
 /** A name from `tools:`, or SERVER__TOOL for a tool a server of `servers:` may offer. */

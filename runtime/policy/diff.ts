@@ -142,6 +142,8 @@ function diffAgent(before: CompiledAgent, after: CompiledAgent, out: Change[]): 
   const [ob, oa] = [b.context?.overflow ?? "refuse", a.context?.overflow ?? "refuse"];
   if (ob !== oa) out.push({ tool, sign: "~", text: `context overflow ${ob} -> ${oa}` });
   if (a.instructions !== b.instructions) out.push({ tool, sign: "~", text: "instructions changed" });
+  if ((a.backend ?? "default") !== (b.backend ?? "default"))
+    out.push({ tool, sign: "~", text: `backend ${b.backend ?? "default"} -> ${a.backend ?? "default"}` });
   if (a.source !== b.source)
     out.push({
       tool,

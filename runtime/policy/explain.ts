@@ -64,7 +64,8 @@ export function describeAgentLimits(agent: CompiledAgent): string {
 
 export function explainAgent(agent: CompiledAgent): string {
   const program = agent.sourceShown ? `its program ${agent.sourceShown}` : "the standard loop";
-  const lines = [`Agent "${agent.name}" (${program}; model ${agent.modelShown})`];
+  const backend = agent.spec.backend ?? "default";
+  const lines = [`Agent "${agent.name}" (${program}; backend ${backend}; model ${agent.modelShown})`];
   lines.push("  It may:");
   lines.push(`    - model: ${agent.model.kind.describe(agent.model.grant)}`);
   if (agent.spec.tools.length > 0)

@@ -117,7 +117,9 @@ const agentLimitsSchema = strict(
       .positive()
       .max(1e9)
       .optional()
-      .describe("US dollars over the whole session; the model needs a price in the runtime's table."),
+      .describe(
+        "Not enforced yet, so refused: put totalCost on the model grant, which the model kind charges.",
+      ),
     wallMs: z
       .int()
       .min(1)
@@ -175,6 +177,11 @@ export const agentSchema = strict(
       )
       .default({})
       .describe("Further handles for the agent's own program (source), by the capability names it declares."),
+    backend: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("The sandbox backend of the agent's program: v8 or quickjs (default: the runtime's)."),
     limits: agentLimitsSchema.optional(),
     context: strict(
       {

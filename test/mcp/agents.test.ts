@@ -12,8 +12,8 @@ const echo: ServedAgent = {
   name: "reader",
   description: "Answers questions about files.",
   async run(task, { onProgress }) {
-    onProgress?.({ message: "model turn 1" });
-    onProgress?.("tool read-file");
+    onProgress?.({ session: "s_test", kind: "turn", detail: "turn 1: 1 tool calls" });
+    onProgress?.({ session: "s_test", kind: "tool", detail: "read-file answered" });
     return { session: "s_test", answer: `answered: ${task}` };
   },
 };
@@ -64,8 +64,8 @@ describe("a policy's agents as MCP tools", () => {
     expect(result.content).toEqual([{ type: "text", text: "answered: what is in hello.txt?" }]);
     expect(progress).toEqual([
       { progress: 1, message: "agent reader started" },
-      { progress: 2, message: "model turn 1" },
-      { progress: 3, message: "tool read-file" },
+      { progress: 2, message: "session s_test: turn 1: 1 tool calls" },
+      { progress: 3, message: "session s_test: tool read-file answered" },
     ]);
     await c.close();
   });

@@ -70,14 +70,14 @@ describe("an agent compiles to the spec the runtime is given", () => {
       name: "reader",
       description: "Reads files.",
       instructions: "Answer questions about the files you can read.",
-      model: `model:scripted:${join(dir, "reader.script.yaml")}`,
+      model: `scripted:${join(dir, "reader.script.yaml")}`,
       tools: ["read-file", "list-dir", "gh__search_issues"],
       limits: { turns: 8, tokens: 20000, wallMs: 60000, contextTokens: 8000 },
       context: { overflow: "drop-tool-results" },
     });
     expect(policy.agents.get("coder")!.spec).toEqual({
       name: "coder",
-      model: "model:openai:gpt-4o;totalTokens=1000",
+      model: "openai:gpt-4o;totalTokens=1000",
       tools: [],
       source: join(dir, "agents", "reader.ts"),
       grants: { notes: "kv:read,write,delete,list" },
@@ -129,7 +129,7 @@ describe("every problem of an agent, at its line and field", () => {
 `,
     );
     expect(problemsOf("wish.yaml")).toEqual([
-      'wish.yaml:12:5: agents.a.memory: unknown field "memory" in an agent; valid fields: description, instructions, model, tools, source, grants, limits, context',
+      'wish.yaml:12:5: agents.a.memory: unknown field "memory" in an agent; valid fields: description, instructions, model, tools, source, grants, backend, limits, context',
       "wish.yaml:16:13: agents.b.grants: grants are handles for an agent's own program (source); the standard loop uses only its model and tools",
       "wish.yaml:20:14: agents.c.context: context.overflow applies when the conversation would pass limits.contextTokens; set that too",
       "wish.yaml:22:5: agents.d.instructions: an agent needs instructions, or a source module whose defineAgent gives them",
@@ -139,7 +139,7 @@ describe("every problem of an agent, at its line and field", () => {
     ]);
   });
 
-  test("a bad model spec, a missing script or module, a name shared with a tool, an unpriced cost budget", () => {
+  test("a bad model spec, a missing script or module, a name shared with a tool, a cost budget the runner would not enforce", () => {
     write(
       "files.yaml",
       `${TOOLS}agents:
@@ -175,7 +175,9 @@ describe("every problem of an agent, at its line and field", () => {
     expect(problems[3]).toBe(
       'files.yaml:18:3: agents.read-file: an agent and a tool cannot share the name "read-file": warden mcp serve offers both as tools',
     );
-    expect(problems[4]).toMatch(/^files.yaml:24:21: agents.e.limits.cost: .*gpt-4o has no price/);
+    expect(problems[4]).toBe(
+      "files.yaml:24:21: agents.e.limits.cost: an agent's cost budget is not enforced yet; put it on the model grant instead: openai:gpt-4o;totalCost=0.5",
+    );
   });
 });
 
@@ -192,7 +194,7 @@ describe("explain and diff cover agents like tools", () => {
     write("explain.yaml", base);
     const text = explainPolicy(load("explain.yaml"), undefined, "reader");
     expect(text).toMatch(
-      /^Agent "reader" \(the standard loop; model scripted:.\/reader.script.yaml\)\n {2}It may:\n {4}- model: complete conversations with the scripted model/,
+      /^Agent "reader" \(the standard loop; backend default; model scripted:.\/reader.script.yaml\)\n {2}It may:\n {4}- model: complete conversations with the scripted model/,
     );
     expect(text).toContain(
       "    - call read-file and list-dir, each in its own sandbox with that tool's grants; its model sees these tools and no others\n",
