@@ -1,11 +1,14 @@
 // Agents offered over MCP: a task in, the answer out, progress notifications while it runs, failures as results.
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
 import { CallToolResultSchema } from "@modelcontextprotocol/sdk/types.js";
 import { describe, expect, test } from "vitest";
 import { WardenError } from "../../runtime/errors.ts";
 import { agentCatalog, type ServedAgent } from "../../runtime/mcp/agents.ts";
 import { createMcpServer } from "../../runtime/mcp/serve.ts";
+import { CLI, REPO, runCli } from "../support/cli.ts";
+import { tempDir } from "../support/tools.ts";
 
 /** An agent as the MCP layer sees one: it reports two steps, then answers with what it was asked. */
 const echo: ServedAgent = {
@@ -83,3 +86,50 @@ describe("a policy's agents as MCP tools", () => {
     await c.close();
   });
 });
+
+test("warden mcp serve offers the example policy's agent: a client hands it a task, gets progress, then the answer", async () => {
+  const state = tempDir();
+  const env = { ...process.env } as Record<string, string>;
+  delete env.NODE_OPTIONS;
+  const transport = new StdioClientTransport({
+    command: process.execPath,
+    args: [
+      "--disable-warning=ExperimentalWarning",
+      CLI,
+      "mcp",
+      "serve",
+      "--policy",
+      "examples/agents/policy.yaml",
+      "--state",
+      state,
+    ],
+    cwd: REPO,
+    env,
+    stderr: "pipe",
+  });
+  const c = new Client({ name: "agent-client", version: "1.0.0" });
+  await c.connect(transport);
+  try {
+    const { tools } = await c.listTools();
+    expect(tools.map((t) => t.name).sort()).toEqual(["counter", "list-files", "read-file", "reader"]);
+    const progress: string[] = [];
+    const result = await c.callTool(
+      { name: "reader", arguments: { task: "What does hello.txt say?" } },
+      CallToolResultSchema,
+      { onprogress: (p) => progress.push(p.message ?? ""), timeout: 60_000 },
+    );
+    const { session, answer } = result.structuredContent as { session: string; answer: string };
+    expect(answer).toBe(
+      'hello.txt says "Hello from Warden." (I could not use counter; this agent does not hold it.)',
+    );
+    expect(progress[0]).toBe("agent reader started");
+    expect(progress).toContain(`session ${session}: tool list-files answered`);
+    expect(progress).toContain(`session ${session}: tool read-file answered`);
+    expect(progress.filter((p) => p.includes(": turn ")).length).toBe(4);
+  } finally {
+    await c.close();
+  }
+  // The session is journaled in the state directory like one `agent run` started.
+  const ps = await runCli(["agent", "ps", "--state", state, "--json"]);
+  expect(JSON.parse(ps.stdout)).toEqual([expect.objectContaining({ agent: "reader", status: "done" })]);
+}, 90_000);
