@@ -6,35 +6,23 @@ import { WardenError } from "../errors.ts";
 import { frontedTool, type ServedAgent } from "../mcp/agents.ts";
 import type { Catalog } from "../mcp/serve.ts";
 import type { CompiledPolicy } from "../policy/compile.ts";
-import { loadPolicyFor, loadToolUnderPolicy } from "../policy/run.ts";
+import { defineAgentsUnderPolicy, loadPolicyFor } from "../policy/run.ts";
 import { createRuntime, type Runtime } from "../runtime.ts";
 
 /** The host API the commands use: `runtime.agents` (runtime/agents/runner.ts). */
 export type AgentHost = Runtime["agents"];
 
-/**
- * Every agent a policy names, defined on the runtime, after loading (under the policy, with their grants)
- * the tools they may call that `loaded` does not already hold.
- */
-export async function defineAgents(
+/** Every agent a policy names, defined on the runtime, as MCP serves them (a task in, the answer out). */
+export async function servedAgents(
   runtime: Runtime,
   policy: CompiledPolicy,
-  loaded: Set<string> = new Set(),
+  loaded: Set<string>,
 ): Promise<ServedAgent[]> {
-  if (policy.agents.size === 0) return [];
-  const agents = runtime.agents;
-  for (const agent of policy.agents.values()) {
-    for (const tool of agent.spec.tools) {
-      if (loaded.has(tool) || !policy.tools.has(tool)) continue;
-      await loadToolUnderPolicy(runtime, policy, tool);
-      loaded.add(tool);
-    }
-    agents.define(agent.spec);
-  }
+  await defineAgentsUnderPolicy(runtime, policy, loaded);
   return [...policy.agents.values()].map((agent) => ({
     name: agent.name,
     description: agent.spec.description,
-    run: (task, options) => agents.run(agent.name, { task }, options),
+    run: (task, options) => runtime.agents.run(agent.name, { task }, options),
   }));
 }
 
@@ -127,7 +115,7 @@ export async function withAgents<T>(
           `${policy} names no agent "${options.running}", so it does not run under it; it names: ${names.join(", ") || "none"}`,
         );
       }
-      await defineAgents(runtime, compiled);
+      await defineAgentsUnderPolicy(runtime, compiled);
       if (options.running !== undefined) recordPolicy(options.state, options.running, policy);
     }
     return await fn(agents);

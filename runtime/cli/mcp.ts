@@ -20,7 +20,7 @@ import type { CompiledPolicy } from "../policy/compile.ts";
 import { loadPolicyFor, loadToolUnderPolicy } from "../policy/run.ts";
 import { createRuntime, type Runtime } from "../runtime.ts";
 import type { Tool } from "../tool.ts";
-import { defineAgents, provideFrontedTools } from "./agent-host.ts";
+import { provideFrontedTools, servedAgents } from "./agent-host.ts";
 import type { CliIo } from "./commands.ts";
 
 interface Flags {
@@ -161,7 +161,7 @@ export async function mcpServe(argv: string[], io: CliIo): Promise<void> {
     const policy = loadPolicyFor(runtime, f.policy);
     const tools: Tool[] = [];
     for (const name of policy.tools.keys()) tools.push(await loadToolUnderPolicy(runtime, policy, name));
-    const agents = await defineAgents(runtime, policy, new Set(policy.tools.keys()));
+    const agents = await servedAgents(runtime, policy, new Set(policy.tools.keys()));
     const during = (server: string): FrontEvents => ({
       withheld: (w) => {
         printWithheld(io, server, w, " during the session");

@@ -1,6 +1,8 @@
 // `warden agent run|ps|show|resume|replay`: the exact forms the issue fixes, their help, and usage errors.
+import { execFile } from "node:child_process";
 import { cpSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import { describe, expect, test } from "vitest";
 import { expectCodedFailure, REPO, runCli } from "../support/cli.ts";
 import { tempDir } from "../support/tools.ts";
@@ -193,3 +195,19 @@ describe("agent run, ps, show, replay and resume", () => {
     expectCodedFailure(missing, "NOT_FOUND", "s_nope");
   });
 });
+
+test("the npm start demo runs the reader agent: two tools used, the third refused and read, an answer", async () => {
+  const env = { ...process.env };
+  delete env.NODE_OPTIONS;
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    ["--disable-warning=ExperimentalWarning", join(REPO, "examples/demo.ts")],
+    { cwd: REPO, env, timeout: 120_000 },
+  );
+  expect(stdout).toMatch(/agent reader \(scripted model\) +\d+ ms {2}ok {6}"hello\.txt says/);
+  expect(stdout).toContain("  model asks for list-files");
+  expect(stdout).toContain('    -> {"text":"Hello from Warden.\\n"}');
+  expect(stdout).toContain(
+    '    -> CAPABILITY_DENIED: this agent holds no tool "counter"; it holds: list-files, read-file',
+  );
+}, 150_000);
