@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { WardenError } from "../errors.ts";
+import { absoluteBody, modelBody } from "../policy/agents.ts";
 import { type AgentHost, withAgents } from "./agent-host.ts";
 
 type ShownSession = Awaited<ReturnType<AgentHost["show"]>>;
@@ -63,7 +64,9 @@ export async function agentResume(argv: string[], io: CliIo): Promise<void> {
   });
   const id = one("resume", positionals, "SESSION");
   await withAgents({ state: resolve(values.state), policy: values.policy, session: id }, async (agents) => {
-    const model = values.model === undefined ? {} : { model: values.model };
+    // A scripted model's file is made absolute here, so the session's model does not depend on a cwd.
+    const model =
+      values.model === undefined ? {} : { model: absoluteBody(modelBody(values.model), process.cwd()) };
     const { session, answer } = await agents.resume(id, model);
     io.stdout(json({ session, answer }));
   });

@@ -45,7 +45,7 @@ export interface AgentContext {
 const AGENT_SOURCE_EXTENSIONS = [".js", ".mjs", ".ts", ".mts"];
 
 /** The spec body, without the optional `model:` prefix a CLI grant carries. */
-function modelBody(written: string): string {
+export function modelBody(written: string): string {
   return written.startsWith("model:") ? written.slice("model:".length) : written;
 }
 
@@ -53,7 +53,7 @@ function modelBody(written: string): string {
  * The spec with the scripted model's file made absolute, so the runtime reads the file the policy meant
  * whatever its own working directory. Other providers name models, not files.
  */
-function absoluteBody(body: string, dir: string): string {
+export function absoluteBody(body: string, dir: string): string {
   if (!body.startsWith("scripted:")) return body;
   const [head = "", ...options] = body.split(";");
   const target = head.slice("scripted:".length);

@@ -43,6 +43,14 @@ const SCRIPT = `worker:
     text: done, though the slow call's outcome is unknown
 `;
 
+// What resume --model moves the session to: the same agent's turns in another file (the turn is the number of
+// model calls already journaled, so the first is never asked for).
+const OTHER = `worker:
+  - text: never asked for
+  - expect: is unknown
+    text: done on the other model
+`;
+
 interface Shown {
   status: string;
   messages: Array<{ role: string; content: string; tool_calls?: unknown[]; tool_call_id?: string }>;
@@ -56,7 +64,7 @@ async function waitFor(condition: () => boolean | Promise<boolean>, what: string
   }
 }
 
-test("kill -9 mid-session, then resume: no acknowledged message lost or duplicated, the running call not run again", async () => {
+test("kill -9 mid-session, then resume on another model: no acknowledged message lost or duplicated, the running call not run again", async () => {
   const dir = tempDir();
   const state = join(dir, "state");
   const marks = join(dir, "marks");
@@ -64,6 +72,7 @@ test("kill -9 mid-session, then resume: no acknowledged message lost or duplicat
   writeFileSync(join(dir, "slow.ts"), SLOW_TOOL);
   writeFileSync(join(dir, "policy.yaml"), POLICY);
   writeFileSync(join(dir, "worker.script.yaml"), SCRIPT);
+  writeFileSync(join(dir, "other.script.yaml"), OTHER);
   const env = { ...process.env };
   delete env.NODE_OPTIONS;
   const kernel = spawn(
@@ -96,11 +105,14 @@ test("kill -9 mid-session, then resume: no acknowledged message lost or duplicat
   expect(before.messages.map((m) => m.role)).toEqual(["system", "user", "assistant"]);
 
   rmSync(join(marks, "started"));
-  const resumed = await runCli(["agent", "resume", session!.session, "--state", state], { cwd: dir });
+  const resumed = await runCli(
+    ["agent", "resume", session!.session, "--state", state, "--model", "scripted:./other.script.yaml"],
+    { cwd: dir },
+  );
   expect(resumed.code, resumed.stderr).toBe(0);
   expect(JSON.parse(resumed.stdout)).toEqual({
     session: session!.session,
-    answer: "done, though the slow call's outcome is unknown",
+    answer: "done on the other model",
   });
   // The call whose outcome was never journaled was not run again (the tool is not idempotent).
   expect(existsSync(join(marks, "started"))).toBe(false);
