@@ -161,7 +161,17 @@ export class LiveSession {
           "LIMIT_EXCEEDED",
           `the agent's tokens budget (limits.tokens ${limits.tokens}) is spent`,
         );
-      await this.conversation.fit();
+      const compaction = await this.conversation.fit();
+      if (compaction)
+        this.parts.audit.record({
+          event: "compaction",
+          tool: this.agent,
+          sandbox: this.id,
+          session: this.id,
+          op: compaction.strategy,
+          summary: `${compaction.replaced.length} messages, ${compaction.tokensBefore} to ${compaction.tokensAfter} tokens`,
+          decision: "allow",
+        });
       const tools = this.toolSpecs();
       const completion = await this.call({ messages: this.conversation.messages(), tools }, signal, "turn");
       this.spent = { ...this.spent, turns: this.spent.turns + 1 };
@@ -267,14 +277,6 @@ export class LiveSession {
       tools: [],
     };
     const completion = await this.call(request, AbortSignal.timeout(120_000), "summary");
-    this.parts.audit.record({
-      event: "compaction",
-      tool: this.agent,
-      sandbox: this.id,
-      session: this.id,
-      summary: `summarise ${messages.length} messages`,
-      decision: "allow",
-    });
     return completion.message.content;
   }
 
