@@ -1,5 +1,5 @@
 // `warden agent run|ps|show|resume|replay`: start an agent under a policy, and see, continue or replay its sessions.
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { WardenError } from "../errors.ts";
@@ -100,6 +100,8 @@ export async function agentPs(argv: string[], io: CliIo): Promise<void> {
     strict: true,
     options: { state: { type: "string", default: ".warden" }, json: { type: "boolean", default: false } },
   });
+  // Reading must not create a state directory: none means no sessions.
+  if (!existsSync(resolve(values.state))) return io.stdout(values.json ? json([]) : psTable([]));
   await withAgents({ state: resolve(values.state) }, async (agents) => {
     const sessions = (await agents.list()).map(({ session, agent, status, parent }) => ({
       session,
@@ -120,6 +122,11 @@ export async function agentShow(argv: string[], io: CliIo): Promise<void> {
     options: { state: { type: "string", default: ".warden" }, json: { type: "boolean", default: false } },
   });
   const id = one("show", positionals, "SESSION");
+  if (!existsSync(resolve(values.state)))
+    throw new WardenError(
+      "NOT_FOUND",
+      `no session ${JSON.stringify(id.slice(0, 64))}: ${values.state} holds none`,
+    );
   await withAgents({ state: resolve(values.state) }, async (agents) => {
     const shown = shape(await agents.show(id));
     io.stdout(values.json ? json(shown) : transcript(shown));

@@ -1,6 +1,6 @@
 // `warden agent run|ps|show|resume|replay`: the exact forms the issue fixes, their help, and usage errors.
 import { execFile } from "node:child_process";
-import { cpSync, readFileSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, test } from "vitest";
@@ -193,6 +193,11 @@ describe("agent run, ps, show, replay and resume", () => {
 
     const missing = await runCli(["agent", "show", "s_nope", "--state", state, "--json"]);
     expectCodedFailure(missing, "NOT_FOUND", "s_nope");
+    // Reading a state directory that does not exist creates nothing.
+    const nowhere = join(state, "nowhere");
+    expect(JSON.parse((await runCli(["agent", "ps", "--state", nowhere, "--json"])).stdout)).toEqual([]);
+    expectCodedFailure(await runCli(["agent", "show", "s_nope", "--state", nowhere]), "NOT_FOUND", "s_nope");
+    expect(existsSync(nowhere)).toBe(false);
   });
 });
 
