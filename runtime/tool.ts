@@ -161,10 +161,14 @@ export class Tool {
     return this.kernel.internal(error, `a call of tool "${this.name}"`);
   }
 
-  async dispose(): Promise<void> {
+  /**
+   * Ends the tool. `now`: without waiting for the call in flight, whose sandbox is disposed under it (an
+   * agent session cancelled mid-run); otherwise after it.
+   */
+  async dispose(options: { now?: boolean } = {}): Promise<void> {
     if (this.disposed) return;
     this.disposed = true;
-    await this.queue;
+    if (!options.now) await this.queue;
     await this.sandbox.dispose();
     await this.kernel.disposeSandbox(this.record);
     this.forget();

@@ -207,8 +207,9 @@ export class Conversation {
   /** The oldest tool results, one by one, until the view fits; undefined if there are none to drop. */
   private dropToolResults(target: number, before: number): Compaction | undefined {
     const bytes = (text: string) => Buffer.byteLength(JSON.stringify(text));
-    // Counted down as results are dropped, so the cost stays linear in the conversation's size.
-    let estimate = estimateTokens(this.messages());
+    // From the count that found the overflow (the provider's, when it counted), down by each result's estimated
+    // size as it is dropped: linear in the conversation's size.
+    let estimate = before;
     const replaced: number[] = [];
     for (const item of this.view()) {
       if (estimate <= target) break;

@@ -29,6 +29,8 @@ const NAME = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
 /** An agent's program gets this wall time unless its limits say otherwise. */
 export const DEFAULT_WALL_MS = 600_000;
 
+const CANCELLED = new WardenError("LIMIT_EXCEEDED", "the session was cancelled");
+
 const specSchema = z.strictObject({
   name: z.string().regex(NAME, "an agent's name is letters, digits, '-' and '_', starting with a letter"),
   description: z.string().max(10_000).optional(),
@@ -278,8 +280,8 @@ export class Agents implements AgentSessions {
   async cancel(id: string): Promise<void> {
     const session = await this.session(id);
     if (session.status === "done" || session.status === "failed") return;
-    this.stops.get(id)?.abort(new WardenError("LIMIT_EXCEEDED", "the session was cancelled"));
     await this.host.store.update(id, { status: "cancelled" });
+    this.stops.get(id)?.abort(CANCELLED);
     for (const child of await this.host.store.children(id)) await this.cancel(child.id);
   }
 
@@ -344,8 +346,13 @@ export class Agents implements AgentSessions {
     options: RunOptions,
   ): Promise<{ session: string; answer: string }> {
     const id = live.id;
+    if (options.signal?.aborted) {
+      await store.update(id, { status: "cancelled" });
+      throw CANCELLED;
+    }
     const stop = new AbortController();
-    const onAbort = () => stop.abort(options.signal?.reason);
+    // The caller's abort is a cancel: the session is marked cancelled, and the run rejects as cancel's does.
+    const onAbort = () => void this.cancel(id).catch(() => stop.abort(CANCELLED));
     options.signal?.addEventListener("abort", onAbort, { once: true });
     this.stops.set(id, stop);
     let tool: Tool | undefined;
@@ -376,10 +383,7 @@ export class Agents implements AgentSessions {
       const ending = new Promise<never>((_, reject) =>
         stop.signal.addEventListener("abort", () => reject(stop.signal.reason), { once: true }),
       );
-      const output = (await Promise.race([
-        tool.call({ task: live.conversation.messages()[1]?.content ?? "" }, { session: id }),
-        ending,
-      ])) as {
+      const output = (await Promise.race([tool.call({ task: live.task }, { session: id }), ending])) as {
         answer: string;
       };
       await store.update(id, { status: "done", answer: output.answer });
@@ -396,7 +400,8 @@ export class Agents implements AgentSessions {
       this.stops.delete(id);
       this.running.delete(id);
       this.records.delete(id);
-      await tool?.dispose();
+      // At once: a cancelled or failed program's sandbox ends now, with whatever it was still doing.
+      await tool?.dispose({ now: true });
     }
   }
 

@@ -64,6 +64,7 @@ export const digest = (value: unknown): string =>
 
 /** Reading a conversation is bounded per call; a program pages through a longer one. */
 export const MAX_READ = 200;
+export const MAX_READ_BYTES = 4 << 20;
 
 const SUMMARY_INSTRUCTION =
   "Summarise the conversation above in a few sentences: what was asked, which tools were called and what they returned. Keep facts, names and numbers.";
@@ -71,6 +72,7 @@ const SUMMARY_INSTRUCTION =
 export class LiveSession {
   readonly id: string;
   readonly agent: string;
+  readonly task: string;
   readonly store: SessionStore;
   conversation!: Conversation;
   private readonly parts: LiveParts;
@@ -83,6 +85,7 @@ export class LiveSession {
     this.parts = parts;
     this.id = parts.session.id;
     this.agent = parts.session.agent;
+    this.task = parts.session.task;
     this.store = parts.store;
     this.spent = { ...parts.session.spent };
   }
@@ -120,9 +123,23 @@ export class LiveSession {
   }
 
   /** Messages of the view from `from` (0-based), at most `limit`. */
-  read(from = 0, limit = MAX_READ): { messages: Message[]; total: number } {
+  read(
+    from = 0,
+    limit = MAX_READ,
+    reserve?: (bytes: number) => void,
+  ): { messages: Message[]; total: number } {
     const all = this.conversation.messages();
-    return { messages: all.slice(from, from + Math.min(limit, MAX_READ)), total: all.length };
+    const page: Message[] = [];
+    let bytes = 0;
+    // Bounded in bytes as well as count (a message may hold a megabyte); at least one message, so paging advances.
+    for (const message of all.slice(from, from + Math.min(limit, MAX_READ))) {
+      const size = Buffer.byteLength(JSON.stringify(message));
+      if (page.length > 0 && bytes + size > MAX_READ_BYTES) break;
+      reserve?.(size);
+      bytes += size;
+      page.push(message);
+    }
+    return { messages: page, total: all.length };
   }
 
   pending() {

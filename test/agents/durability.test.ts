@@ -49,12 +49,13 @@ async function journal(dir: string): Promise<{ session: string; status: string; 
 }
 
 describe.each([
-  ["not idempotent", "0"],
-  ["idempotent", "1"],
-])("kill -9 mid tool call, then resume (%s)", (_label, idempotent) => {
+  ["not idempotent, the agent in-process", "0", "v8:in-process"],
+  ["idempotent, the agent in-process", "1", "v8:in-process"],
+  ["not idempotent, the agent in a cell", "0", "v8:cell"],
+])("kill -9 mid tool call, then resume (%s)", (_label, idempotent, backend) => {
   it("loses and duplicates nothing acknowledged, and answers", async () => {
     const dir = tempDir("warden-kill-");
-    const env = { SLOW_IDEMPOTENT: idempotent };
+    const env = { SLOW_IDEMPOTENT: idempotent, AGENT_BACKEND: backend };
     const child = start(dir, ["run"], env);
     const exit = finished(child);
     await until(() => existsSync(join(dir, "marks", "started")), "the slow tool to start");

@@ -78,6 +78,23 @@ const ATTACKS: Attack[] = [
     ]),
   },
   {
+    name: "reading a conversation of large messages is paged by size, never one unbounded reply",
+    run: `const big = "x".repeat(1000000);
+      await caps.conversation.append({ role: "user", content: big });
+      await caps.conversation.append({ role: "user", content: "y" }).catch(() => {});
+      const pages = [];
+      for (let i = 0; i < 8; i++) await caps.conversation.append({ role: "user", content: big }).catch(() => {});
+      let from = 0;
+      for (;;) {
+        const { messages, total } = await caps.conversation.read({ from });
+        pages.push(messages.length);
+        from += messages.length;
+        if (from >= total) break;
+      }
+      return JSON.stringify([pages.length > 1, Math.max(...pages) < 11]);`,
+    answer: JSON.stringify([true, true]),
+  },
+  {
     name: "host globals stay out of reach",
     run: `return JSON.stringify([typeof process, typeof require, typeof fetch, typeof globalThis.__wardenSend]);`,
     answer: JSON.stringify(["undefined", "undefined", "undefined", "undefined"]),

@@ -1,5 +1,7 @@
 // An agent session end to end on the scripted model: two tools it holds, a third it does not (the model reads the
 // tool error and goes on), the journal, the audit, and the host API's shapes; on every backend.
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { Runtime } from "../../runtime/runtime.ts";
 import { readerRuntime } from "../support/agents.ts";
@@ -50,5 +52,35 @@ describe.each(BACKENDS)("an agent session on %s", (backend) => {
     expect(runs).not.toContain("delete-all");
     // Metadata only: no message content reaches the audit.
     expect(JSON.stringify(audit)).not.toContain("hello (5 letters)");
+  });
+
+  it("a custom program holds the same handles: a tool's pinned definition, and a failing call as TOOL_ERROR", async () => {
+    const dir = tempDir();
+    runtime = await readerRuntime(dir, { backend });
+    const file = join(dir, "custom.js");
+    writeFileSync(
+      file,
+      `import { defineAgent } from "warden/sdk";
+export default defineAgent({ name: "custom", async run(task, caps) {
+  const out = [Object.keys(caps.tools).sort().join(","), caps.conversation.kind, caps.tools.count.rights.join(",")];
+  const d = await caps.tools["read-note"].describe();
+  out.push(d.name, String(d.idempotent), JSON.stringify(d.inputSchema.required));
+  try { await caps.tools.count.call({ text: 42 }); out.push("called"); } catch (e) { out.push(e.code, e.message.split(":")[0]); }
+  out.push(await caps.tools["read-note"].call({ name: "b" }));
+  return out.join(" | ");
+} });`,
+    );
+    runtime.agents.define({
+      name: "custom",
+      instructions: "Custom.",
+      model: `scripted:${join(dir, "reader.script.yaml")}`,
+      tools: ["read-note", "count"],
+      source: file,
+      backend,
+    });
+    const { answer } = await runtime.agents.run("custom", { task: "go" });
+    expect(answer).toBe(
+      'count,read-note | conversation | call | read-note | true | ["name"] | TOOL_ERROR | INVALID_INPUT | note b: hello',
+    );
   });
 });

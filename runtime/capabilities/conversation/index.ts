@@ -39,7 +39,8 @@ export function createConversationKind(agents: AgentSessions): CapabilityKind<Co
           from: z.int().min(0).default(0),
           limit: z.int().min(1).max(MAX_READ).default(MAX_READ),
         }),
-        run: async ({ grant }, args) => liveSession(agents, grant.scope.session).read(args.from, args.limit),
+        run: async ({ grant }, args, ctx) =>
+          liveSession(agents, grant.scope.session).read(args.from, args.limit, ctx.reserve),
         summary: (a) => `from ${a.from}, at most ${a.limit}`,
       }),
       pending: defineOperation<ConversationScope, void, Record<string, never>>({
