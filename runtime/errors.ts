@@ -26,6 +26,7 @@ export const ERROR_CODES = [
   "AUDIT_BROKEN", // the audit log's hash chain does not verify: a record was edited, deleted or moved
   "POLICY_TEST_FAILED", // a policy test table has cases whose expected decision differs from the policy's
   "MODEL_ERROR", // a model provider refused or failed a call, sent a malformed answer, or a scripted model had no matching turn
+  "REPLAY_MISMATCH", // a replayed agent session asked its model or tools otherwise than its journal says
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -1,10 +1,18 @@
 // The CLI's command table: each command lives in its own file and is registered here, once.
 // First, for its effect: starts a cell for `tool run` while the command modules below load.
 import "./early-cell.ts";
+import { agentPs, agentReplay, agentResume, agentRun, agentShow } from "./agent.ts";
 import { AUDIT_QUERY_HELP, AUDIT_TAIL_HELP, auditQuery, auditTail } from "./audit-read.ts";
 import { AUDIT_VERIFY_HELP, auditVerify } from "./audit-verify.ts";
 import { CELLS_HELP, cellsCommand } from "./cells.ts";
-import { TOOL_RUN_HELP } from "./help.ts";
+import {
+  AGENT_PS_HELP,
+  AGENT_REPLAY_HELP,
+  AGENT_RESUME_HELP,
+  AGENT_RUN_HELP,
+  AGENT_SHOW_HELP,
+  TOOL_RUN_HELP,
+} from "./help.ts";
 import { MCP_APPROVE_HELP, MCP_REVIEW_HELP, MCP_SERVE_HELP, mcpApprove, mcpReview, mcpServe } from "./mcp.ts";
 import { POLICY_CHECK_HELP, POLICY_EXPLAIN_HELP, policyCheck, policyExplain } from "./policy-check.ts";
 import { POLICY_DIFF_HELP, policyDiff } from "./policy-diff.ts";
@@ -33,6 +41,36 @@ export const COMMANDS: readonly Command[] = [
     summary: "run a tool once with the grants and limits you give it (--grant NAME=SPEC gives it a handle)",
     help: `${TOOL_RUN_HELP}${TOOL_RUN_POLICY_HELP}`,
     run: toolRun,
+  },
+  {
+    path: ["agent", "run"],
+    summary: "run one of a policy's agents on a task; prints {session, answer} as JSON",
+    help: AGENT_RUN_HELP,
+    run: agentRun,
+  },
+  {
+    path: ["agent", "ps"],
+    summary: "list agent sessions and their status (--json)",
+    help: AGENT_PS_HELP,
+    run: agentPs,
+  },
+  {
+    path: ["agent", "show"],
+    summary: "print one session's conversation as journaled (--json)",
+    help: AGENT_SHOW_HELP,
+    run: agentShow,
+  },
+  {
+    path: ["agent", "resume"],
+    summary: "continue a session whose kernel stopped (--model moves it to another model)",
+    help: AGENT_RESUME_HELP,
+    run: agentResume,
+  },
+  {
+    path: ["agent", "replay"],
+    summary: "re-run a session from its journal and report whether every step matched",
+    help: AGENT_REPLAY_HELP,
+    run: agentReplay,
   },
   {
     path: ["policy", "check"],

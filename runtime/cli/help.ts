@@ -61,3 +61,94 @@ Example:
   warden tool run examples/tools/read-file.ts --grant files=fs:read:examples/data --input '{"path":"hello.txt"}' --backend quickjs
   warden tool run tools-wasm/build/read-file.wasm --grant files=fs:read:examples/data --input '{"path":"hello.txt"}'
 `;
+
+export const AGENT_RUN_HELP = `warden agent run: run one of a policy's agents on a task and print its answer.
+
+Usage:
+  warden agent run NAME --policy FILE --task TEXT [--state DIR]
+
+Starts a session of the agent the policy names NAME: its instructions and the task are journaled first,
+then its program (the standard loop, or its defineAgent module's run) runs in its own sandbox holding only
+its model, the tools the policy lets it call and its own conversation. Every message is durable in DIR
+before it is used; a session whose kernel died is continued with warden agent resume.
+Prints one JSON object on stdout: {"session": "<id>", "answer": "<the final answer>"}.
+
+Options:
+  --policy FILE   the policy that names the agent (agents: beside tools:)
+  --task TEXT     the task, the session's first user message; "-" reads it from stdin
+  --state DIR     where sessions, kv data and the audit log are kept (default .warden)
+
+Example:
+  warden agent run reader --policy examples/agents/policy.yaml --task 'What does hello.txt say?'
+`;
+
+export const AGENT_PS_HELP = `warden agent ps: list the agent sessions kept in a state directory.
+
+Usage:
+  warden agent ps [--state DIR] [--json]
+
+Options:
+  --state DIR   where sessions are kept (default .warden)
+  --json        a JSON array of {session, agent, status, parent}; status is one of running, waiting,
+                done, failed, cancelled, interrupted (interrupted: its kernel stopped; resume it)
+
+Reads the session store only: no policy is loaded and nothing runs.
+
+Example:
+  warden agent ps --json
+`;
+
+export const AGENT_SHOW_HELP = `warden agent show: print one session's conversation as journaled.
+
+Usage:
+  warden agent show SESSION [--state DIR] [--json]
+
+Options:
+  --state DIR   where sessions are kept (default .warden)
+  --json        {session, agent, status, messages: [{role, content, tool_calls?, tool_call_id?}],
+                children: [...]}, roles system, user, assistant and tool
+
+Reads the session store only: no policy is loaded and nothing runs.
+
+Example:
+  warden agent show s_0123456789abcdef --json
+`;
+
+export const AGENT_RESUME_HELP = `warden agent resume: continue a session whose kernel stopped, and print what run would.
+
+Usage:
+  warden agent resume SESSION [--state DIR] [--model SPEC]
+
+Re-launches the session's program on its journal. A tool call whose result was never journaled is not run
+again: the model is told its outcome is unknown, unless the tool declares itself idempotent.
+Prints {"session": "<id>", "answer": "<the final answer>"}.
+
+Options:
+  --state DIR     where sessions are kept (default .warden)
+  --model SPEC    move the conversation to another model from here on (a model grant spec, e.g.
+                  model:openai:gpt-4o); the conversation is provider-neutral, so it carries over
+  --policy FILE   the policy that defines the session's agent (default: the one warden agent run
+                  recorded in DIR for that agent)
+
+Example:
+  warden agent resume s_0123456789abcdef
+`;
+
+export const AGENT_REPLAY_HELP = `warden agent replay: re-run a session from its journal and check every step matches.
+
+Usage:
+  warden agent replay SESSION [--state DIR]
+
+Runs the session's program again with the model's journaled answers and the tools' journaled results in
+place of real calls (nothing reaches a model or a tool), and prints {"session", "matched", "steps": [{kind,
+index, matched, detail?}]}. Exit code 0 when every step matched; 1 when one did not. With the scripted
+model a session replays bit for bit.
+
+Options:
+  --state DIR     where sessions are kept (default .warden)
+  --policy FILE   the policy that defines the session's agent (default: the one warden agent run
+                  recorded in DIR for that agent)
+
+Example:
+  warden agent replay s_0123456789abcdef
+`;

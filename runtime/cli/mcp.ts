@@ -4,6 +4,7 @@ import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import type { Tool as McpTool } from "@modelcontextprotocol/sdk/types.js";
 import { WardenError } from "../errors.ts";
+import { agentCatalog } from "../mcp/agents.ts";
 import { ApprovalStore, definitionDigest, diffDefinitions, ReviewStore } from "../mcp/approvals.ts";
 import {
   type ExternalServer,
@@ -19,6 +20,7 @@ import type { CompiledPolicy } from "../policy/compile.ts";
 import { loadPolicyFor, loadToolUnderPolicy } from "../policy/run.ts";
 import { createRuntime, type Runtime } from "../runtime.ts";
 import type { Tool } from "../tool.ts";
+import { provideFrontedTools, servedAgents } from "./agent-host.ts";
 import type { CliIo } from "./commands.ts";
 
 interface Flags {
@@ -159,6 +161,7 @@ export async function mcpServe(argv: string[], io: CliIo): Promise<void> {
     const policy = loadPolicyFor(runtime, f.policy);
     const tools: Tool[] = [];
     for (const name of policy.tools.keys()) tools.push(await loadToolUnderPolicy(runtime, policy, name));
+    const agents = await servedAgents(runtime, policy, new Set(policy.tools.keys()));
     const during = (server: string): FrontEvents => ({
       withheld: (w) => {
         printWithheld(io, server, w, " during the session");
@@ -182,7 +185,12 @@ export async function mcpServe(argv: string[], io: CliIo): Promise<void> {
           ),
         );
     }
-    const catalog = combine([sandboxCatalog(tools), ...fronted.map((x) => x.catalog)]);
+    provideFrontedTools(
+      runtime,
+      policy,
+      fronted.map((x) => x.catalog),
+    );
+    const catalog = combine([sandboxCatalog(tools), agentCatalog(agents), ...fronted.map((x) => x.catalog)]);
     if (port === undefined) {
       // stdout is the protocol channel from here on: everything for people goes to stderr.
       const transport = new BoundedStdioServerTransport();
@@ -326,7 +334,9 @@ Usage:
 Speaks MCP over stdio (the default) or Streamable HTTP at http://127.0.0.1:PORT/mcp (--http; loopback
 unless --host says otherwise; PORT 0 picks a free port, printed on stderr). Offers exactly the tools the
 policy names, each in its sandbox with its grants and limits, and the approved tools of the MCP servers
-the policy names, as SERVER__TOOL. A tool of an external server whose definition changed since it was
+the policy names, as SERVER__TOOL, and the policy's agents: each a tool that takes {"task": "..."} and
+returns the agent's answer (and its session id), sending progress notifications while it runs when the
+client asks for them (a progressToken). A tool of an external server whose definition changed since it was
 approved is withheld (say so on stderr) until it is approved again. Every call is audited with the
 client's name and session.
 `;

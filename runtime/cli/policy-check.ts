@@ -15,6 +15,8 @@ Usage:
 
 Loads each tool (without granting or calling it) to check what only its definition says: that the policy
 names it by its defineTool name, and that every grant is for a capability it declares, of that type.
+Agents are checked too: their model grant, that every tool they may call is named in tools: or servers:,
+their budgets (a cost budget needs a priced model), and that their source module exists.
 Exit code 0 when the policy is valid; 1 (POLICY_INVALID) when it is not.
 
 Example:
@@ -24,10 +26,11 @@ Example:
 export const POLICY_EXPLAIN_HELP = `warden policy explain: say in plain words what each tool may do under a policy, and what it may not.
 
 Usage:
-  warden policy explain FILE [--tool NAME]
+  warden policy explain FILE [--tool NAME | --agent NAME]
 
 Options:
   --tool NAME   only this tool
+  --agent NAME  only this agent: its model, the tools it may call, its budgets
 
 Example:
   warden policy explain policies/examples/web/policy.yaml
@@ -72,8 +75,12 @@ export async function policyCheck(argv: string[], io: CliIo): Promise<void> {
       const serving = servers.length
         ? `; ${servers.length} MCP server${servers.length === 1 ? "" : "s"} (${servers.join("; ")})`
         : "";
+      const agents = [...policy.agents.keys()];
+      const agentsLine = agents.length
+        ? `; ${agents.length} agent${agents.length === 1 ? "" : "s"} (${agents.join(", ")})`
+        : "";
       io.stdout(
-        `${file}: valid; ${names.length} tool${names.length === 1 ? "" : "s"}${names.length ? ` (${names.join(", ")})` : ""}${serving}\n`,
+        `${file}: valid; ${names.length} tool${names.length === 1 ? "" : "s"}${names.length ? ` (${names.join(", ")})` : ""}${serving}${agentsLine}\n`,
       );
       // Names only: which tool's requests carry which credential, never a value or where it is kept.
       for (const tool of policy.tools.values()) {
@@ -93,17 +100,25 @@ export async function policyExplain(argv: string[], io: CliIo): Promise<void> {
     args: argv,
     allowPositionals: true,
     strict: true,
-    options: { tool: { type: "string" } },
+    options: { tool: { type: "string" }, agent: { type: "string" } },
   });
   const file = oneFile("explain", positionals);
+  if (values.tool !== undefined && values.agent !== undefined)
+    throw new WardenError("USAGE", "--tool and --agent cannot be used together: explain one or the other");
   await withRuntime((runtime) => {
     const policy = loadPolicy(file, policyEnv(runtime));
+    if (values.agent !== undefined && !policy.agents.has(values.agent)) {
+      throw new WardenError(
+        "USAGE",
+        `${file} names no agent "${values.agent}"; it names: ${[...policy.agents.keys()].join(", ") || "none"}`,
+      );
+    }
     if (values.tool !== undefined && !policy.tools.has(values.tool)) {
       throw new WardenError(
         "USAGE",
         `${file} names no tool "${values.tool}", so it would not run under it; it names: ${[...policy.tools.keys()].join(", ") || "none"}`,
       );
     }
-    io.stdout(explainPolicy(policy, values.tool));
+    io.stdout(explainPolicy(policy, values.tool, values.agent));
   });
 }

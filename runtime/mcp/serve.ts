@@ -7,6 +7,8 @@ import {
   ListToolsRequestSchema,
   McpError,
   type Tool as McpTool,
+  type ProgressToken,
+  type ServerNotification,
 } from "@modelcontextprotocol/sdk/types.js";
 import { WardenError } from "../errors.ts";
 import { stderrReporter } from "../internal.ts";
@@ -58,11 +60,19 @@ export async function callForMcp(tool: Tool, args: unknown, session: string): Pr
   }
 }
 
+/** What a long call may use from its request: the client's cancellation, and progress notifications. */
+export interface CallExtra {
+  /** Aborted when the client cancels the request or the connection closes. */
+  signal?: AbortSignal;
+  /** Sends the client a progress notification, when it asked for them (a progressToken). */
+  progress?: (message: string) => void;
+}
+
 /** What an MCP server offers: a list of tool definitions and a way to call each. */
 export interface Catalog {
   list(): McpTool[];
   /** Undefined when the catalog has no tool of this name. */
-  call(name: string, args: unknown, session: string): Promise<CallToolResult> | undefined;
+  call(name: string, args: unknown, session: string, extra?: CallExtra): Promise<CallToolResult> | undefined;
   /** For a catalog whose list can change while it is served: calls `listener` after each change. */
   subscribe?(listener: () => void): () => void;
 }
@@ -95,9 +105,9 @@ export function combine(catalogs: readonly Catalog[]): Catalog {
       }
       return tools;
     },
-    call: (name, args, session) => {
+    call: (name, args, session, extra) => {
       for (const catalog of catalogs) {
-        const result = catalog.call(name, args, session);
+        const result = catalog.call(name, args, session, extra);
         if (result) return result;
       }
       return undefined;
@@ -108,6 +118,24 @@ export function combine(catalogs: readonly Catalog[]): Catalog {
         for (const stop of stops) stop?.();
       };
     },
+  };
+}
+
+/**
+ * Progress notifications for one request, numbered from 1, only when the client asked for them. A
+ * notification that cannot be sent (the client went away) is dropped: the call's own result says the rest.
+ */
+function progressSender(
+  token: ProgressToken | undefined,
+  send: (notification: ServerNotification) => Promise<void>,
+): ((message: string) => void) | undefined {
+  if (token === undefined) return undefined;
+  let progress = 0;
+  return (message) => {
+    progress += 1;
+    send({ method: "notifications/progress", params: { progressToken: token, progress, message } }).catch(
+      () => undefined,
+    );
   };
 }
 
@@ -125,10 +153,13 @@ export function createMcpServer(offer: readonly Tool[] | Catalog, options: Serve
   });
   server.onclose = () => stop?.();
   server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: catalog.list() }));
-  server.setRequestHandler(CallToolRequestSchema, async (request) => {
+  server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
     const client = server.getClientVersion();
     const session = client ? `${options.session} (${client.name} ${client.version})` : options.session;
-    const result = catalog.call(request.params.name, request.params.arguments, session);
+    const result = catalog.call(request.params.name, request.params.arguments, session, {
+      signal: extra.signal,
+      progress: progressSender(request.params._meta?.progressToken, extra.sendNotification),
+    });
     if (!result) throw new McpError(ErrorCode.InvalidParams, `unknown tool "${request.params.name}"`);
     return result;
   });

@@ -6,6 +6,7 @@ import { kindNamed } from "../capabilities/index.ts";
 import type { CapabilityKind, Grant, KindEnv } from "../capabilities/types.ts";
 import { DEFAULT_LIMITS, type Limits } from "../isolates/types.ts";
 import type { SecretSource } from "../secrets.ts";
+import { type CompiledAgent, compileAgent } from "./agents.ts";
 import { readDocument } from "./document.ts";
 import { invalid, type Locator, type Problem } from "./problems.ts";
 import {
@@ -56,6 +57,7 @@ export interface CompiledServer {
 export interface CompiledPolicy {
   /** The policy file as named by the caller. */
   file: string;
+  agents: Map<string, CompiledAgent>;
   servers: Map<string, CompiledServer>;
   /** sha256 of the file's bytes: which policy a run was under, for the audit log. */
   sha256: string;
@@ -82,7 +84,6 @@ export function loadPolicy(file: string, env: PolicyEnv, cwd = process.cwd()): C
   } else {
     checkValidParts(read.raw, dirname(full), env, read.locator, problems);
   }
-  if (problems.length > 0) throw invalid(file, problems);
   const servers = new Map<string, CompiledServer>();
   for (const [name, server] of Object.entries(read.data?.servers ?? {})) {
     const [program, ...args] = server.command ?? [];
@@ -92,7 +93,28 @@ export function loadPolicy(file: string, env: PolicyEnv, cwd = process.cwd()): C
         : [program.startsWith(".") ? resolve(dirname(full), program) : program, ...args];
     servers.set(name, { name, command, url: server.url, tools: [...server.tools] });
   }
-  return { file, sha256: createHash("sha256").update(read.text).digest("hex"), tools, servers, secrets };
+  const agents = new Map<string, CompiledAgent>();
+  for (const [name, entry] of Object.entries(read.data?.agents ?? {})) {
+    const agent = compileAgent(name, entry, {
+      dir: dirname(full),
+      env,
+      at: read.locator,
+      problems,
+      toolNames: Object.keys(read.data?.tools ?? {}),
+      servers,
+      compileGrant: (grant, kindEnv, path) => compileGrant(grant, kindEnv, env, read.locator, path, problems),
+    });
+    if (agent) agents.set(name, agent);
+  }
+  if (problems.length > 0) throw invalid(file, problems);
+  return {
+    file,
+    sha256: createHash("sha256").update(read.text).digest("hex"),
+    tools,
+    servers,
+    secrets,
+    agents,
+  };
 }
 
 /** The secret names a compiled tool's grants use, sorted: names only, never where or what they are. */

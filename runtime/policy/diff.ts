@@ -1,6 +1,7 @@
 // `policy diff`: what a change to a policy grants and what it takes away, per tool and handle, in words.
+import type { CompiledAgent } from "./agents.ts";
 import type { CompiledGrant, CompiledPolicy, CompiledServer, CompiledTool } from "./compile.ts";
-import { describeLimits, list } from "./explain.ts";
+import { describeAgentLimits, describeLimits, list } from "./explain.ts";
 
 export interface Change {
   tool: string;
@@ -42,10 +43,10 @@ function diffGrant(tool: string, before: CompiledGrant, after: CompiledGrant, ou
   }
 }
 
-function diffTool(before: CompiledTool, after: CompiledTool, out: Change[]): void {
-  const tool = after.name;
-  for (const b of before.grants) {
-    const a = after.grants.find((g) => g.handle === b.handle);
+/** Handles by name: lost, gained, or changed. `tool` labels the lines ("reader", "agent reader"). */
+function diffGrants(tool: string, before: CompiledGrant[], after: CompiledGrant[], out: Change[]): void {
+  for (const b of before) {
+    const a = after.find((g) => g.handle === b.handle);
     if (!a)
       out.push({
         tool,
@@ -54,8 +55,8 @@ function diffTool(before: CompiledTool, after: CompiledTool, out: Change[]): voi
       });
     else diffGrant(tool, b, a, out);
   }
-  for (const a of after.grants) {
-    if (!before.grants.some((g) => g.handle === a.handle)) {
+  for (const a of after) {
+    if (!before.some((g) => g.handle === a.handle)) {
       out.push({
         tool,
         sign: "+",
@@ -63,6 +64,11 @@ function diffTool(before: CompiledTool, after: CompiledTool, out: Change[]): voi
       });
     }
   }
+}
+
+function diffTool(before: CompiledTool, after: CompiledTool, out: Change[]): void {
+  const tool = after.name;
+  diffGrants(tool, before.grants, after.grants, out);
   for (const key of ["timeoutMs", "cpuMs", "memoryMb", "outputKb"] as const) {
     const [x, y] = [before.limits[key], after.limits[key]];
     if (x !== y) out.push({ tool, sign: y > x ? "+" : "-", text: `${key} ${x} -> ${y}` });
@@ -111,6 +117,60 @@ function diffServers(before: CompiledPolicy, after: CompiledPolicy, out: Change[
   }
 }
 
+const AGENT_LIMITS = ["turns", "tokens", "cost", "wallMs", "contextTokens"] as const;
+
+/** An agent: more tools, a larger or removed budget, or more handles is a "+"; a new model is both. */
+function diffAgent(before: CompiledAgent, after: CompiledAgent, out: Change[]): void {
+  const tool = `agent ${after.name}`;
+  const [b, a] = [before.spec, after.spec];
+  const more = a.tools.filter((t) => !b.tools.includes(t));
+  const fewer = b.tools.filter((t) => !a.tools.includes(t));
+  if (more.length) out.push({ tool, sign: "+", text: `may now call ${list(more)}` });
+  if (fewer.length) out.push({ tool, sign: "-", text: `may no longer call ${list(fewer)}` });
+  if (a.model !== b.model) {
+    // Another provider or model is neither more nor less in general: show both.
+    out.push({ tool, sign: "+", text: `model now: ${after.model.kind.describe(after.model.grant)}` });
+    out.push({ tool, sign: "-", text: `model before: ${before.model.kind.describe(before.model.grant)}` });
+  }
+  for (const key of AGENT_LIMITS) {
+    const [x, y] = [b.limits?.[key], a.limits?.[key]];
+    if (x === y) continue;
+    if (y === undefined) out.push({ tool, sign: "+", text: `${key} ${x} -> no limit` });
+    else if (x === undefined) out.push({ tool, sign: "-", text: `${key} no limit -> ${y}` });
+    else out.push({ tool, sign: y > x ? "+" : "-", text: `${key} ${x} -> ${y}` });
+  }
+  const [ob, oa] = [b.context?.overflow ?? "refuse", a.context?.overflow ?? "refuse"];
+  if (ob !== oa) out.push({ tool, sign: "~", text: `context overflow ${ob} -> ${oa}` });
+  if (a.instructions !== b.instructions) out.push({ tool, sign: "~", text: "instructions changed" });
+  if ((a.backend ?? "default") !== (b.backend ?? "default"))
+    out.push({ tool, sign: "~", text: `backend ${b.backend ?? "default"} -> ${a.backend ?? "default"}` });
+  if (a.source !== b.source)
+    out.push({
+      tool,
+      sign: "~",
+      text: `program ${before.sourceShown ?? "standard loop"} -> ${after.sourceShown ?? "standard loop"}`,
+    });
+  diffGrants(tool, before.grants, after.grants, out);
+}
+
+function diffAgents(before: CompiledPolicy, after: CompiledPolicy, out: Change[]): void {
+  for (const [name, b] of before.agents) {
+    const a = after.agents.get(name);
+    if (!a)
+      out.push({ tool: `agent ${name}`, sign: "-", text: "no longer runs under this policy (removed)" });
+    else diffAgent(b, a, out);
+  }
+  for (const [name, a] of after.agents) {
+    if (before.agents.has(name)) continue;
+    const calls = a.spec.tools.length ? `calling ${list(a.spec.tools)}` : "calling no tools";
+    out.push({
+      tool: `agent ${name}`,
+      sign: "+",
+      text: `now runs (added), ${calls}; model: ${a.model.kind.describe(a.model.grant)}; budgets: ${describeAgentLimits(a)}`,
+    });
+  }
+}
+
 export function diffPolicies(before: CompiledPolicy, after: CompiledPolicy): Change[] {
   const out: Change[] = [];
   for (const [name, b] of before.tools) {
@@ -128,6 +188,7 @@ export function diffPolicies(before: CompiledPolicy, after: CompiledPolicy): Cha
     });
   }
   diffServers(before, after, out);
+  diffAgents(before, after, out);
   return out;
 }
 

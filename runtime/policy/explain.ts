@@ -1,6 +1,7 @@
 // `policy explain`: what each tool may do and may not, in plain words, from the compiled policy.
 import { GRANTABLE_KINDS } from "../capabilities/index.ts";
 import type { Limits } from "../isolates/types.ts";
+import type { CompiledAgent, Overflow } from "./agents.ts";
 import type { CompiledPolicy, CompiledTool } from "./compile.ts";
 
 export function list(words: readonly string[], last = "and"): string {
@@ -38,11 +39,59 @@ export function explainTool(tool: CompiledTool): string {
   return lines.join("\n");
 }
 
-/** The whole policy, or one tool, in words. */
-export function explainPolicy(policy: CompiledPolicy, only?: string): string {
+const OVERFLOW_WORDS: Record<Overflow, string> = {
+  refuse: "the session is refused (LIMIT_EXCEEDED)",
+  "drop-tool-results": "the oldest tool results are dropped",
+  summarise: "the conversation is summarised through its model",
+};
+
+/** An agent's budgets in words; each one ends the session when spent. */
+export function describeAgentLimits(agent: CompiledAgent): string {
+  const l = agent.spec.limits ?? {};
+  const parts = [
+    l.turns === undefined ? "" : `${l.turns} turns`,
+    l.tokens === undefined ? "" : `${l.tokens} tokens`,
+    l.cost === undefined ? "" : `$${l.cost}`,
+    l.wallMs === undefined ? "" : `${l.wallMs} ms wall time`,
+  ].filter((p) => p !== "");
+  const overflow = OVERFLOW_WORDS[agent.spec.context?.overflow ?? "refuse"];
+  const context =
+    l.contextTokens === undefined
+      ? ""
+      : `; its conversation may grow to ${l.contextTokens} tokens, then ${overflow} (the instructions are never cut)`;
+  return `${parts.length ? parts.join(", ") : "none beyond its model grant's"}${context}`;
+}
+
+export function explainAgent(agent: CompiledAgent): string {
+  const program = agent.sourceShown ? `its program ${agent.sourceShown}` : "the standard loop";
+  const backend = agent.spec.backend ?? "default";
+  const lines = [`Agent "${agent.name}" (${program}; backend ${backend}; model ${agent.modelShown})`];
+  lines.push("  It may:");
+  lines.push(`    - model: ${agent.model.kind.describe(agent.model.grant)}`);
+  if (agent.spec.tools.length > 0)
+    lines.push(
+      `    - call ${list(agent.spec.tools)}, each in its own sandbox with that tool's grants; its model sees these tools and no others`,
+    );
+  for (const g of agent.grants) lines.push(`    - ${g.handle} (${g.kind.kind}): ${g.kind.describe(g.grant)}`);
+  lines.push("  It may not:");
+  lines.push(
+    "    - call any other tool: such a call comes back to its model as a tool error, and the session goes on",
+  );
+  lines.push("    - reach anything outside its handles: no files, network or stores of its own");
+  lines.push(`  Budgets per session: ${describeAgentLimits(agent)}.`);
+  return lines.join("\n");
+}
+
+/** The whole policy, or one tool, or one agent, in words. */
+export function explainPolicy(policy: CompiledPolicy, only?: string, onlyAgent?: string): string {
+  if (onlyAgent !== undefined) {
+    const agent = policy.agents.get(onlyAgent);
+    return agent ? `${explainAgent(agent)}\n` : "";
+  }
   const tools = [...policy.tools.values()].filter((t) => only === undefined || t.name === only);
   const out = tools.map(explainTool);
   if (only === undefined) {
+    for (const agent of policy.agents.values()) out.push(explainAgent(agent));
     for (const s of policy.servers.values()) {
       const reach = s.command ? `started as ${s.command.join(" ")}` : `at ${s.url}`;
       out.push(

@@ -125,3 +125,23 @@ export async function loadToolUnderPolicy(
     },
   });
 }
+
+/**
+ * Defines on the runtime every agent a policy names, after loading (under the policy, with their grants and
+ * limits) the tools they may call that `loaded` does not already hold. A SERVER__TOOL is provided by whoever
+ * fronts that server (mcp serve).
+ */
+export async function defineAgentsUnderPolicy(
+  runtime: Runtime,
+  policy: CompiledPolicy,
+  loaded: Set<string> = new Set(),
+): Promise<void> {
+  for (const agent of policy.agents.values()) {
+    for (const tool of agent.spec.tools) {
+      if (loaded.has(tool) || !policy.tools.has(tool)) continue;
+      await loadToolUnderPolicy(runtime, policy, tool);
+      loaded.add(tool);
+    }
+    runtime.agents.define(agent.spec);
+  }
+}

@@ -114,6 +114,116 @@ export const secretSchema = z.union(
   { error: () => "a secret is { env: VARIABLE } or { file: ./path }" },
 );
 
+/** The overflow choices an agent may declare for when its conversation would pass its context budget. */
+export const OVERFLOW_CHOICES = ["refuse", "drop-tool-results", "summarise"] as const;
+
+/** An agent's budgets; each ends the session (or its turn) when spent. */
+const agentLimitsSchema = strict(
+  {
+    turns: z.int().min(1).max(10_000).optional().describe("Model calls the session may make."),
+    tokens: z.int().min(1).max(1e12).optional().describe("Tokens in and out, over the whole session."),
+    cost: z
+      .number()
+      .positive()
+      .max(1e9)
+      .optional()
+      .describe(
+        "Not enforced yet, so refused: put totalCost on the model grant, which the model kind charges.",
+      ),
+    wallMs: z
+      .int()
+      .min(1)
+      .max(7 * 24 * 3_600_000)
+      .optional()
+      .describe("Wall time of the whole session, ms."),
+    contextTokens: z
+      .int()
+      .min(64)
+      .max(10_000_000)
+      .optional()
+      .describe("How large the conversation may grow, in tokens, before context.overflow applies."),
+  },
+  "an agent's limits",
+);
+
+/** An agent: its instructions, its model, the tools it may call, and its budgets. */
+export const agentSchema = strict(
+  {
+    description: z
+      .string()
+      .min(1)
+      .max(4096)
+      .optional()
+      .describe("What the agent is for, for people and MCP clients."),
+    instructions: z
+      .string()
+      .min(1)
+      .max(65_536)
+      .optional()
+      .describe("The system message; optional when source is a defineAgent module that gives them."),
+    model: z
+      .string()
+      .min(1)
+      .max(2048)
+      .describe(
+        "A model grant spec, e.g. scripted:./agent.script.yaml or openai:gpt-4o;totalTokens=100000; paths are relative to the policy file.",
+      ),
+    tools: z
+      .array(z.string().min(1).max(130))
+      .default([])
+      .refine((list) => new Set(list).size === list.length, "lists a tool twice")
+      .describe(
+        "Tools the agent may call: names from tools:, or SERVER__TOOL for a tool of one of servers:.",
+      ),
+    source: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("A defineAgent module (.js, .mjs, .ts, .mts), relative to the policy file."),
+    grants: z
+      .record(
+        z.string().regex(/^[A-Za-z_$][A-Za-z0-9_$]{0,63}$/, "a handle name is a JavaScript identifier"),
+        grantSchema,
+      )
+      .default({})
+      .describe("Further handles for the agent's own program (source), by the capability names it declares."),
+    backend: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("The sandbox backend of the agent's program: v8 or quickjs (default: the runtime's)."),
+    limits: agentLimitsSchema.optional(),
+    context: strict(
+      {
+        overflow: z
+          .enum(OVERFLOW_CHOICES, {
+            error: () => `overflow is one of ${OVERFLOW_CHOICES.join(", ")}`,
+          })
+          .describe(
+            "When the next turn would pass limits.contextTokens: refuse (LIMIT_EXCEEDED), drop the oldest tool results, or summarise through the agent's model.",
+          ),
+      },
+      "context",
+    )
+      .optional()
+      .describe("What happens when the conversation would outgrow limits.contextTokens (default refuse)."),
+  },
+  "an agent",
+)
+  .refine((agent) => agent.instructions !== undefined || agent.source !== undefined, {
+    error: "an agent needs instructions, or a source module whose defineAgent gives them",
+    path: ["instructions"],
+  })
+  .refine((agent) => agent.context === undefined || agent.limits?.contextTokens !== undefined, {
+    error: "context.overflow applies when the conversation would pass limits.contextTokens; set that too",
+    path: ["context"],
+  })
+  .refine((agent) => agent.source !== undefined || Object.keys(agent.grants).length === 0, {
+    error:
+      "grants are handles for an agent's own program (source); the standard loop uses only its model and tools",
+    path: ["grants"],
+  });
+
 export const policySchema = strict(
   {
     $schema: z.string().optional().describe("Where editors find this schema."),
@@ -147,8 +257,19 @@ export const policySchema = strict(
       .describe(
         `Credentials the kernel holds, by name, for net grants' headers (\${secret:NAME}); never shown to a tool, logged or audited.`,
       ),
+    agents: z
+      .record(
+        z
+          .string()
+          .regex(/^[A-Za-z][A-Za-z0-9_-]{0,63}$/, "an agent name is a letter, then letters, digits, - or _"),
+        agentSchema,
+      )
+      .optional()
+      .describe(
+        "Agents: each runs in its own sandbox and holds only its model, its tools and its conversation.",
+      ),
   },
-  "a policy (a policy has version, tools and optionally servers and secrets)",
+  "a policy (a policy has version, tools and optionally servers, secrets and agents)",
 ).meta({
   title: "Warden capability policy",
   description: "Deny by default: a tool gets only the handles listed.",
@@ -157,3 +278,4 @@ export const policySchema = strict(
 export type PolicyDocument = z.infer<typeof policySchema>;
 export type ToolEntry = PolicyDocument["tools"][string];
 export type GrantEntry = ToolEntry["grants"][string];
+export type AgentEntry = z.infer<typeof agentSchema>;

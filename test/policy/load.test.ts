@@ -192,7 +192,7 @@ tools:
     expect(problemsOf("v.yaml")).toEqual([
       'v.yaml:1:1: tools: required field "tools" is missing',
       "v.yaml:1:10: version: version must be 1",
-      'v.yaml:2:1: rules: unknown field "rules" in a policy (a policy has version, tools and optionally servers and secrets); valid fields: $schema, version, tools, servers, secrets',
+      'v.yaml:2:1: rules: unknown field "rules" in a policy (a policy has version, tools and optionally servers, secrets and agents); valid fields: $schema, version, tools, servers, secrets, agents',
     ]);
   });
 
