@@ -167,6 +167,12 @@ export class Agents implements AgentSessions {
     const store = this.host.store;
     let session = await this.session(id);
     if (this.running.has(id)) throw new WardenError("USAGE", `session ${id} is running in this runtime`);
+    // The store reads a session whose kernel died as interrupted; running means its kernel is still alive.
+    if (session.status === "running")
+      throw new WardenError(
+        "USAGE",
+        `session ${id} is running in another kernel; resume it once that one has stopped (warden agent ps then shows it interrupted)`,
+      );
     if (session.status === "done") return { session: id, answer: session.answer ?? "" };
     if (session.status === "cancelled")
       throw new WardenError("USAGE", `session ${id} was cancelled; it cannot be resumed`);
