@@ -308,7 +308,9 @@ export class Agents implements AgentSessions {
       if (!target)
         throw new WardenError(
           "USAGE",
-          `agent "${spec.name}" names tool "${name}", which this runtime has not loaded`,
+          name.includes("__")
+            ? `agent "${spec.name}" names tool "${name}", which no approved tool of a fronted MCP server provides; the policy's servers: must allow it, and warden mcp review and approve it`
+            : `agent "${spec.name}" names tool "${name}", which this runtime has not loaded`,
         );
       tools.set(name, target);
     }
