@@ -148,6 +148,8 @@ export class Agents implements AgentSessions {
     if (typeof request.task !== "string" || request.task === "")
       throw new WardenError("USAGE", "a task is needed");
     const program = await this.program(spec);
+    // Before the session exists: an agent that cannot run leaves no session behind.
+    this.targets(spec);
     const store = this.host.store;
     const session = await store.create({
       agent: name,
@@ -295,13 +297,8 @@ export class Agents implements AgentSessions {
     return this.extraTools.get(name) ?? toolTarget(this.host.toolNamed(name));
   }
 
-  private async open(
-    spec: Spec,
-    session: Session,
-    store: SessionStore,
-    replay?: Replaying,
-    progress?: RunOptions["onProgress"],
-  ) {
+  /** The tools an agent names, each a loaded tool or one provided; refused when one is neither. */
+  private targets(spec: Spec): Map<string, ToolTarget> {
     const tools = new Map<string, ToolTarget>();
     for (const name of spec.tools) {
       const target = this.target(name);
@@ -314,6 +311,17 @@ export class Agents implements AgentSessions {
         );
       tools.set(name, target);
     }
+    return tools;
+  }
+
+  private async open(
+    spec: Spec,
+    session: Session,
+    store: SessionStore,
+    replay?: Replaying,
+    progress?: RunOptions["onProgress"],
+  ) {
+    const tools = this.targets(spec);
     return LiveSession.open({
       store,
       session,

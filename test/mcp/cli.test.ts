@@ -7,6 +7,7 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { beforeEach, describe, expect, test } from "vitest";
+import { runCli } from "../support/cli.ts";
 import { tempDir } from "../support/tools.ts";
 
 const CLI = join(process.cwd(), "runtime", "cli", "main.ts");
@@ -274,6 +275,9 @@ describe("warden mcp serve", () => {
       'names tool "calc__add", which no approved tool of a fronted MCP server',
     );
     expect(refused.stdout).toBe("");
+    const sessions = async () =>
+      JSON.parse((await runCli(["agent", "ps", "--state", state, "--json"])).stdout) as unknown[];
+    expect(await sessions()).toEqual([]); // refused before a session was made
 
     expect((await run("mcp", "review")).code).toBe(0);
     expect((await run("mcp", "approve", "--server", "calc")).code).toBe(0);
@@ -291,6 +295,7 @@ describe("warden mcp serve", () => {
     const changed = await run("agent", "run", "adder", "--task", "What is 2 + 3?");
     expect(changed.code).toBe(2);
     expect(changed.stderr).toContain("warden: withheld calc__add");
+    expect(await sessions()).toEqual([expect.objectContaining({ session, status: "done" })]);
   });
 
   test("usage errors say what is missing", async () => {
