@@ -148,6 +148,8 @@ export class Agents implements AgentSessions {
     if (typeof request.task !== "string" || request.task === "")
       throw new WardenError("USAGE", "a task is needed");
     const program = await this.program(spec);
+    // Before the session exists: an agent that cannot run leaves no session behind.
+    this.targets(spec);
     const store = this.host.store;
     const session = await store.create({
       agent: name,
@@ -167,6 +169,12 @@ export class Agents implements AgentSessions {
     const store = this.host.store;
     let session = await this.session(id);
     if (this.running.has(id)) throw new WardenError("USAGE", `session ${id} is running in this runtime`);
+    // The store reads a session whose kernel died as interrupted; running means its kernel is still alive.
+    if (session.status === "running")
+      throw new WardenError(
+        "USAGE",
+        `session ${id} is running in another kernel; resume it once that one has stopped (warden agent ps then shows it interrupted)`,
+      );
     if (session.status === "done") return { session: id, answer: session.answer ?? "" };
     if (session.status === "cancelled")
       throw new WardenError("USAGE", `session ${id} was cancelled; it cannot be resumed`);
@@ -289,6 +297,23 @@ export class Agents implements AgentSessions {
     return this.extraTools.get(name) ?? toolTarget(this.host.toolNamed(name));
   }
 
+  /** The tools an agent names, each a loaded tool or one provided; refused when one is neither. */
+  private targets(spec: Spec): Map<string, ToolTarget> {
+    const tools = new Map<string, ToolTarget>();
+    for (const name of spec.tools) {
+      const target = this.target(name);
+      if (!target)
+        throw new WardenError(
+          "USAGE",
+          name.includes("__")
+            ? `agent "${spec.name}" names tool "${name}", which no approved tool of a fronted MCP server provides; the policy's servers: must allow it, and warden mcp review and approve it`
+            : `agent "${spec.name}" names tool "${name}", which this runtime has not loaded`,
+        );
+      tools.set(name, target);
+    }
+    return tools;
+  }
+
   private async open(
     spec: Spec,
     session: Session,
@@ -296,16 +321,7 @@ export class Agents implements AgentSessions {
     replay?: Replaying,
     progress?: RunOptions["onProgress"],
   ) {
-    const tools = new Map<string, ToolTarget>();
-    for (const name of spec.tools) {
-      const target = this.target(name);
-      if (!target)
-        throw new WardenError(
-          "USAGE",
-          `agent "${spec.name}" names tool "${name}", which this runtime has not loaded`,
-        );
-      tools.set(name, target);
-    }
+    const tools = this.targets(spec);
     return LiveSession.open({
       store,
       session,

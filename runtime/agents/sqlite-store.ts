@@ -3,11 +3,14 @@
 import { DatabaseSync, type SQLInputValue } from "node:sqlite";
 import type { Message } from "../capabilities/model/conversation.ts";
 import { WardenError } from "../errors.ts";
+import { thisProcess } from "./owner.ts";
 import {
+  asRead,
   type Compaction,
   type Entry,
   freshSession,
   type NewSession,
+  ownerAfter,
   type Session,
   type SessionPatch,
   type SessionStore,
@@ -21,7 +24,7 @@ const SCHEMA = `
 CREATE TABLE IF NOT EXISTS sessions (
   id TEXT PRIMARY KEY, agent TEXT NOT NULL, parent TEXT, root TEXT NOT NULL, status TEXT NOT NULL,
   task TEXT NOT NULL, answer TEXT, error TEXT, model TEXT NOT NULL, created INTEGER NOT NULL,
-  updated INTEGER NOT NULL, spent TEXT NOT NULL);
+  updated INTEGER NOT NULL, spent TEXT NOT NULL, owner TEXT);
 CREATE INDEX IF NOT EXISTS sessions_parent ON sessions(parent);
 CREATE TABLE IF NOT EXISTS messages (
   session TEXT NOT NULL, seq INTEGER NOT NULL, message TEXT NOT NULL, PRIMARY KEY (session, seq));
@@ -44,10 +47,12 @@ interface SessionRow {
   created: number;
   updated: number;
   spent: string;
+  /** Who runs it (owner.ts): behind the interface, never in a Session. */
+  owner: string | null;
 }
 
-function fromRow(row: SessionRow): Session {
-  return { ...row, spent: JSON.parse(row.spent) as Session["spent"] };
+function fromRow({ owner, ...row }: SessionRow): Session {
+  return asRead({ ...row, spent: JSON.parse(row.spent) as Session["spent"] }, owner);
 }
 
 export class SqliteSessionStore implements SessionStore {
@@ -58,6 +63,10 @@ export class SqliteSessionStore implements SessionStore {
       this.db = new DatabaseSync(file);
       this.db.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=5000;");
       this.db.exec(SCHEMA);
+      // A store made before sessions recorded their owner gains the column (its sessions have none).
+      const columns = this.all<{ name: string }>("PRAGMA table_info(sessions)");
+      if (!columns.some((c) => c.name === "owner"))
+        this.db.exec("ALTER TABLE sessions ADD COLUMN owner TEXT");
     } catch (error) {
       throw new WardenError(
         "USAGE",
@@ -77,18 +86,20 @@ export class SqliteSessionStore implements SessionStore {
     return this.db.prepare("SELECT * FROM sessions WHERE id = ?").get(id) as SessionRow | undefined;
   }
 
-  private must(id: string): Session {
+  private must(id: string): SessionRow {
     const row = this.row(id);
     if (!row) throw unknownSession(id);
-    return fromRow(row);
+    return row;
   }
 
   async create(input: NewSession): Promise<Session> {
-    const parent = input.parent ? this.must(input.parent) : undefined;
+    const parent = input.parent ? fromRow(this.must(input.parent)) : undefined;
     const s = freshSession(input, parent);
     if (this.row(s.id)) throw new WardenError("ALREADY_EXISTS", `session ${s.id} exists`);
     this.db
-      .prepare("INSERT INTO sessions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+      .prepare(
+        "INSERT INTO sessions (id, agent, parent, root, status, task, answer, error, model, created, updated, spent, owner) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      )
       .run(
         s.id,
         s.agent,
@@ -102,6 +113,7 @@ export class SqliteSessionStore implements SessionStore {
         s.created,
         s.updated,
         JSON.stringify(s.spent),
+        thisProcess(),
       );
     return s;
   }
@@ -123,13 +135,15 @@ export class SqliteSessionStore implements SessionStore {
   }
 
   async update(id: string, patch: SessionPatch): Promise<Session> {
-    const s: Session = { ...this.must(id), ...patch, updated: Date.now() };
+    const row = this.must(id);
+    const owner = ownerAfter(patch, row.owner);
+    const s: Session = { ...fromRow({ ...row, owner: null }), ...patch, updated: Date.now() };
     this.db
       .prepare(
-        "UPDATE sessions SET status = ?, answer = ?, error = ?, model = ?, spent = ?, updated = ? WHERE id = ?",
+        "UPDATE sessions SET status = ?, answer = ?, error = ?, model = ?, spent = ?, updated = ?, owner = ? WHERE id = ?",
       )
-      .run(s.status, s.answer, s.error, s.model, JSON.stringify(s.spent), s.updated, id);
-    return s;
+      .run(s.status, s.answer, s.error, s.model, JSON.stringify(s.spent), s.updated, owner, id);
+    return asRead(s, owner);
   }
 
   async append(id: string, message: Message): Promise<number> {

@@ -3,6 +3,7 @@
 import { randomBytes } from "node:crypto";
 import type { Completion, Message } from "../capabilities/model/conversation.ts";
 import { WardenError } from "../errors.ts";
+import { ownerGone, thisProcess } from "./owner.ts";
 
 export const SESSION_STATUSES = ["running", "waiting", "done", "failed", "cancelled", "interrupted"] as const;
 export type SessionStatus = (typeof SESSION_STATUSES)[number];
@@ -101,6 +102,10 @@ export type SessionPatch = Partial<Pick<Session, "status" | "answer" | "error" |
 /**
  * Every operation resolves only once what it wrote is durable: a caller may acknowledge or act on it then.
  * Reads return copies; nothing a caller does to them changes the store.
+ *
+ * A store records who runs a session: the process that created it, or that last set its status to
+ * `running` (resume). Every read of a `running` session whose owner is gone (its kernel died) returns it as
+ * `interrupted`, so nothing shows a dead session as running; resume makes it `running` again.
  */
 export interface SessionStore {
   create(session: NewSession): Promise<Session>;
@@ -148,14 +153,27 @@ export function freshSession(input: NewSession, parent: Session | undefined, now
   };
 }
 
+/** A session as reads return it: `interrupted` when it is `running` but the process that owns it is gone. */
+export function asRead(session: Session, owner: string | null): Session {
+  return session.status === "running" && ownerGone(owner) ? { ...session, status: "interrupted" } : session;
+}
+
+/** The owner a write leaves: this process when it sets the session running, else the owner it had. */
+export function ownerAfter(patch: SessionPatch, owner: string | null): string | null {
+  return patch.status === "running" ? thisProcess() : owner;
+}
+
 const copy = <T>(value: T): T => structuredClone(value);
 
 interface MemorySession {
   session: Session;
+  owner: string | null;
   messages: Message[];
   steps: Map<number, Step>;
   compactions: Compaction[];
 }
+
+const read = (found: MemorySession): Session => copy(asRead(found.session, found.owner));
 
 /** Sessions in memory, for runtimes without a state directory (and the reference the conformance table checks). */
 export class MemorySessionStore implements SessionStore {
@@ -172,27 +190,34 @@ export class MemorySessionStore implements SessionStore {
     const session = freshSession(input, parent);
     if (this.sessions.has(session.id))
       throw new WardenError("ALREADY_EXISTS", `session ${session.id} exists`);
-    this.sessions.set(session.id, { session, messages: [], steps: new Map(), compactions: [] });
+    this.sessions.set(session.id, {
+      session,
+      owner: thisProcess(),
+      messages: [],
+      steps: new Map(),
+      compactions: [],
+    });
     return copy(session);
   }
 
   async get(id: string): Promise<Session | undefined> {
     const found = this.sessions.get(id);
-    return found ? copy(found.session) : undefined;
+    return found ? read(found) : undefined;
   }
 
   async list(): Promise<Session[]> {
-    return [...this.sessions.values()].map((s) => copy(s.session));
+    return [...this.sessions.values()].map(read);
   }
 
   async children(parent: string): Promise<Session[]> {
-    return [...this.sessions.values()].filter((s) => s.session.parent === parent).map((s) => copy(s.session));
+    return [...this.sessions.values()].filter((s) => s.session.parent === parent).map(read);
   }
 
   async update(id: string, patch: SessionPatch): Promise<Session> {
     const found = this.entry(id);
     found.session = { ...found.session, ...copy(patch), updated: Date.now() };
-    return copy(found.session);
+    found.owner = ownerAfter(patch, found.owner);
+    return read(found);
   }
 
   async append(id: string, message: Message): Promise<number> {

@@ -83,6 +83,11 @@ export interface AgentsOptions {
   running?: string;
   /** The session resume or replay continues: without --policy, the policy its agent last ran under. */
   session?: string;
+  /**
+   * Connects the MCP servers whose tools the policy's agents name, before any session opens (cli/mcp.ts's
+   * frontForAgents, the same path `mcp serve` takes); returns what closes them.
+   */
+  front?: (runtime: Runtime, policy: CompiledPolicy) => Promise<() => Promise<void>>;
 }
 
 /**
@@ -94,6 +99,7 @@ export async function withAgents<T>(
   fn: (agents: AgentHost) => Promise<T>,
 ): Promise<T> {
   const runtime = createRuntime({ stateDir: options.state, cells: { spares: 0 } });
+  let unfront: (() => Promise<void>) | undefined;
   try {
     const agents = runtime.agents;
     let policy = options.policy;
@@ -116,10 +122,12 @@ export async function withAgents<T>(
         );
       }
       await defineAgentsUnderPolicy(runtime, compiled);
+      unfront = await options.front?.(runtime, compiled);
       if (options.running !== undefined) recordPolicy(options.state, options.running, policy);
     }
     return await fn(agents);
   } finally {
+    await unfront?.();
     await runtime.close();
   }
 }

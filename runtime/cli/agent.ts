@@ -4,11 +4,19 @@ import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { WardenError } from "../errors.ts";
 import { absoluteBody, modelBody } from "../policy/agents.ts";
+import type { CompiledPolicy } from "../policy/compile.ts";
+import type { Runtime } from "../runtime.ts";
 import { type AgentHost, withAgents } from "./agent-host.ts";
+import { frontForAgents } from "./mcp.ts";
 
 type ShownSession = Awaited<ReturnType<AgentHost["show"]>>;
 
 import type { CliIo } from "./commands.ts";
+
+/** The policy's MCP servers whose tools its agents name, connected as `mcp serve` connects them. */
+const fronting = (state: string, io: CliIo) => ({
+  front: (runtime: Runtime, policy: CompiledPolicy) => frontForAgents(runtime, policy, state, io),
+});
 
 function one(command: string, positionals: string[], what: string): string {
   if (positionals.length !== 1) {
@@ -45,10 +53,14 @@ export async function agentRun(argv: string[], io: CliIo): Promise<void> {
   if (values.policy === undefined)
     throw new WardenError("USAGE", "--policy FILE is required: the policy says what the agent may hold");
   const task = readTask(values.task);
-  await withAgents({ state: resolve(values.state), policy: values.policy, running: name }, async (agents) => {
-    const { session, answer } = await agents.run(name, { task });
-    io.stdout(json({ session, answer }));
-  });
+  const state = resolve(values.state);
+  await withAgents(
+    { state, policy: values.policy, running: name, ...fronting(state, io) },
+    async (agents) => {
+      const { session, answer } = await agents.run(name, { task });
+      io.stdout(json({ session, answer }));
+    },
+  );
 }
 
 export async function agentResume(argv: string[], io: CliIo): Promise<void> {
@@ -63,7 +75,8 @@ export async function agentResume(argv: string[], io: CliIo): Promise<void> {
     },
   });
   const id = one("resume", positionals, "SESSION");
-  await withAgents({ state: resolve(values.state), policy: values.policy, session: id }, async (agents) => {
+  const state = resolve(values.state);
+  await withAgents({ state, policy: values.policy, session: id, ...fronting(state, io) }, async (agents) => {
     // A scripted model's file is made absolute here, so the session's model does not depend on a cwd.
     const model =
       values.model === undefined ? {} : { model: absoluteBody(modelBody(values.model), process.cwd()) };
@@ -80,7 +93,8 @@ export async function agentReplay(argv: string[], io: CliIo): Promise<void> {
     options: { state: { type: "string", default: ".warden" }, policy: { type: "string" } },
   });
   const id = one("replay", positionals, "SESSION");
-  await withAgents({ state: resolve(values.state), policy: values.policy, session: id }, async (agents) => {
+  const state = resolve(values.state);
+  await withAgents({ state, policy: values.policy, session: id, ...fronting(state, io) }, async (agents) => {
     const report = await agents.replay(id);
     io.stdout(json(report));
     if (!report.matched) {

@@ -146,6 +146,49 @@ async function closeAll(fronted: Array<{ catalog: FrontedCatalog }>, runtime: Ru
   await runtime.close();
 }
 
+/**
+ * Connects the servers whose tools (SERVER__TOOL) a policy's agents name, as `mcp serve` does (only approved
+ * tools, with their pinned definitions), and offers those tools to the agents. What is withheld or fails is
+ * said on stderr; the agent that names such a tool is then refused when it runs. Returns what closes them.
+ */
+export async function frontForAgents(
+  runtime: Runtime,
+  policy: CompiledPolicy,
+  state: string,
+  io: CliIo,
+): Promise<() => Promise<void>> {
+  const named = new Set(
+    [...policy.agents.values()]
+      .flatMap((a) => a.spec.tools)
+      .filter((tool) => !policy.tools.has(tool))
+      .map((tool) => tool.split("__")[0]!),
+  );
+  const fronted: Array<{ name: string; catalog: FrontedCatalog }> = [];
+  const approvals = approvalsIn(state);
+  const close = async () => {
+    for (const { catalog } of fronted) await catalog.close();
+  };
+  try {
+    for (const server of policy.servers.keys()) {
+      if (!named.has(server)) continue;
+      const started = await frontAll(runtime, policy, approvals, server);
+      fronted.push(...started.fronted);
+      for (const { error } of started.failed)
+        io.stderr(`warden: ${error.message}; running without its tools\n`);
+    }
+    for (const { name, catalog } of fronted) for (const w of catalog.withheld) printWithheld(io, name, w);
+  } catch (error) {
+    await close();
+    throw error;
+  }
+  provideFrontedTools(
+    runtime,
+    policy,
+    fronted.map((x) => x.catalog),
+  );
+  return close;
+}
+
 export async function mcpServe(argv: string[], io: CliIo): Promise<void> {
   const f = flags(argv);
   const port = f.http === undefined ? undefined : Number(f.http);

@@ -65,7 +65,9 @@ describe.each([
 
     // Everything acknowledged before the kill is there, exactly once.
     const after = await journal(dir);
-    expect(after.status).toBe("running");
+    // The journal's last write said running; its kernel is gone, so every read says interrupted.
+    expect(before.status).toBe("running");
+    expect(after.status).toBe("interrupted");
     expect(after.messages).toEqual(before.messages);
     expect(after.messages.map((e) => e.message.role)).toEqual([
       "system",

@@ -1,5 +1,6 @@
 // The session-store conformance table: every store (memory, SQLite) keeps sessions, messages, steps and
 // compactions the same way; the SQLite store also across a reopen.
+import { hostname } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { SqliteSessionStore } from "../../runtime/agents/sqlite-store.ts";
@@ -152,5 +153,42 @@ describe("sqlite session store", () => {
     const db = new DatabaseSync(file);
     expect(db.prepare("PRAGMA journal_mode").get()).toEqual({ journal_mode: "wal" });
     db.close();
+  });
+});
+
+describe("who runs a session", () => {
+  it("a running session reads as interrupted once its owner is gone (a reused pid too); resume's write makes it running again", async () => {
+    const file = join(tempDir("warden-sessions-"), "sessions.sqlite");
+    const store = new SqliteSessionStore(file);
+    open.push(store);
+    const mine = await store.create({ agent: "a", task: "t", model: "m" });
+    const reused = await store.create({ agent: "a", task: "t", model: "m" });
+    const elsewhere = await store.create({ agent: "a", task: "t", model: "m" });
+    const old = await store.create({ agent: "a", task: "t", model: "m" });
+    const { DatabaseSync } = await import("node:sqlite");
+    const db = new DatabaseSync(file);
+    const setOwner = (id: string, owner: string | null) =>
+      db.prepare("UPDATE sessions SET owner = ? WHERE id = ?").run(owner, id);
+    // This process's pid, but another start time: a process that had the pid before, and is gone.
+    setOwner(reused.id, `${hostname()}/${process.pid}/1`);
+    setOwner(elsewhere.id, `another-host/${process.pid}/1`);
+    setOwner(old.id, null);
+    db.close();
+    const status = async (id: string) => (await store.get(id))?.status;
+    expect(await status(mine.id)).toBe("running");
+    expect(await status(reused.id)).toBe("interrupted");
+    // What cannot be checked from here is not called gone.
+    expect(await status(elsewhere.id)).toBe("running");
+    expect(await status(old.id)).toBe("running");
+    expect((await store.list()).map((s) => s.status)).toEqual([
+      "running",
+      "interrupted",
+      "running",
+      "running",
+    ]);
+    // A write that is not a resume leaves the owner as it was; setting it running takes it over.
+    expect((await store.update(reused.id, { model: "other" })).status).toBe("interrupted");
+    expect((await store.update(reused.id, { status: "running" })).status).toBe("running");
+    expect(await status(reused.id)).toBe("running");
   });
 });
