@@ -4,8 +4,9 @@
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { createRuntime, type Runtime, WardenError } from "../../runtime/index.ts";
+import { createRuntime, type Runtime } from "../../runtime/index.ts";
 import { MAX_JSON_DEPTH } from "../../runtime/protocol/depth.ts";
+import { failure } from "../support/failure.ts";
 import { ENGINES, tempDir, writeTool } from "../support/tools.ts";
 
 /** Each engine in the kernel's process and in a cell: the channel differs (direct call, or frames over a pipe). */
@@ -27,15 +28,6 @@ afterAll(async () => {
   await runtime.close();
   rmSync(dir, { recursive: true, force: true });
 });
-
-async function failure(promise: Promise<unknown>): Promise<WardenError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(WardenError);
-  return error as WardenError;
-}
 
 /** An array nested `depth` levels deep, as a value (built without recursion). */
 function nested(depth: number): unknown {

@@ -10,11 +10,12 @@ import { bridgeTo } from "../../runtime/bridge.ts";
 import { createKvKind } from "../../runtime/capabilities/kv/index.ts";
 import { MemoryKvStore } from "../../runtime/capabilities/kv/store.ts";
 import type { CapabilityKind } from "../../runtime/capabilities/types.ts";
-import { createRuntime, type Runtime, WardenError } from "../../runtime/index.ts";
+import { createRuntime, type Runtime } from "../../runtime/index.ts";
 import { DEFAULT_LIMITS } from "../../runtime/isolates/types.ts";
 import { wasmBackend } from "../../runtime/isolates/wasm/index.ts";
 import { Kernel, type SandboxRecord } from "../../runtime/kernel.ts";
 import { MAX_JSON_DEPTH } from "../../runtime/protocol/depth.ts";
+import { failure } from "../support/failure.ts";
 import { tempDir } from "../support/tools.ts";
 import { BUILD, ensureExamplesBuilt } from "./fixtures.ts";
 
@@ -34,15 +35,6 @@ afterAll(async () => {
   await runtime.close();
   rmSync(dir, { recursive: true, force: true });
 });
-
-async function failure(promise: Promise<unknown>): Promise<WardenError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(WardenError);
-  return error as WardenError;
-}
 
 describe.each(["wasm:in-process", "wasm:cell"])("%s", (backend) => {
   test("after tool.revoke, the component's next use of the handle is CAPABILITY_DENIED, audited", async () => {

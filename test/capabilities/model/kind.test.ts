@@ -7,9 +7,10 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
 import { AuditLog, MemoryAuditSink } from "../../../runtime/audit.ts";
 import { createModelKind, type ModelKindOptions } from "../../../runtime/capabilities/model/index.ts";
 import type { CapabilityKind } from "../../../runtime/capabilities/types.ts";
-import { WardenError } from "../../../runtime/errors.ts";
+import type { WardenError } from "../../../runtime/errors.ts";
 import { createRuntime, type Runtime } from "../../../runtime/index.ts";
 import { Kernel } from "../../../runtime/kernel.ts";
+import { failure } from "../../support/failure.ts";
 import { anthropicBody, startFakeAnthropic } from "../../support/fake-anthropic.ts";
 import type { FakeServer } from "../../support/fake-http.ts";
 import {
@@ -34,16 +35,6 @@ afterAll(async () => {
   await openai.close();
   await anthropic.close();
 });
-
-async function failure(promise: Promise<unknown>): Promise<WardenError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof WardenError) return error;
-    throw error;
-  }
-  throw new Error("expected the call to fail");
-}
 
 const env = () => ({ OPENAI_API_KEY: OPENAI_TEST_KEY, OPENAI_BASE_URL: openaiBaseURL(openai) });
 const hello = { messages: [{ role: "user", content: "hi" }] };

@@ -10,6 +10,7 @@ import { WardenError } from "../../../runtime/errors.ts";
 import { Kernel } from "../../../runtime/kernel.ts";
 import { loadPolicy } from "../../../runtime/policy/compile.ts";
 import { testEnv } from "../../policy/support/env.ts";
+import { failure } from "../../support/failure.ts";
 import type { FakeServer } from "../../support/fake-http.ts";
 import {
   OPENAI_TEST_KEY,
@@ -30,16 +31,6 @@ beforeAll(async () => {
   writeFileSync(join(dir, "s.yaml"), "tester:\n  - text: one\n");
 });
 afterAll(async () => openai.close());
-
-async function failure(promise: Promise<unknown>): Promise<WardenError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof WardenError) return error;
-    throw error;
-  }
-  throw new Error("expected the call to fail");
-}
 
 function policy(grants: string): string {
   const file = join(dir, "policy.yaml");

@@ -11,6 +11,7 @@ import { createOpenAIProvider } from "../../../runtime/capabilities/model/openai
 import type { CallOptions, ModelProvider } from "../../../runtime/capabilities/model/provider.ts";
 import { createScriptedProvider, parseScript } from "../../../runtime/capabilities/model/scripted.ts";
 import { WardenError } from "../../../runtime/errors.ts";
+import { failure } from "../../support/failure.ts";
 import {
   ANTHROPIC_TEST_KEY,
   anthropicBody,
@@ -51,16 +52,6 @@ const anthropic = () =>
     keyVariable: "ANTHROPIC_API_KEY",
     baseURL: anthropicServer.url,
   });
-
-async function failure(promise: Promise<unknown>): Promise<WardenError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof WardenError) return error;
-    throw error;
-  }
-  throw new Error("expected the call to fail");
-}
 
 async function collect(
   stream: AsyncIterable<StreamEvent>,
