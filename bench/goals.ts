@@ -77,6 +77,12 @@ export function evaluateGoals(figures: Figure[], shape: Shape): GoalResult[] {
     return { goal, of: describe(figure), value, target, was, status };
   };
   const idle = METRIC.idle(shape.alive);
+  // In-process QuickJS is measured up to 100 alive (a worker thread each, bench/main.ts): its goal reads the
+  // figure with the most sandboxes alive, and says how many.
+  const aliveIn = (f: Figure) => Number(/\((\d+) alive\)/.exec(f.metric)?.[1] ?? 0);
+  const quickjsIdle = figures
+    .filter((f) => f.subject === "warden quickjs" && f.metric.startsWith(METRIC.idle(0).split("(")[0]!))
+    .sort((a, b) => aliveIn(b) - aliveIn(a))[0];
   return [
     ratio(
       "warm call, in-process / bare isolated-vm",
@@ -115,8 +121,8 @@ export function evaluateGoals(figures: Figure[], shape: Shape): GoalResult[] {
       "6.95",
     ),
     absolute(
-      `idle RSS per QuickJS sandbox, MiB (${shape.alive} alive)`,
-      find(idle, "warden quickjs"),
+      `idle RSS per QuickJS sandbox, MiB (${quickjsIdle ? aliveIn(quickjsIdle) : shape.alive} alive)`,
+      quickjsIdle,
       1 / 1024,
       "<= 1",
       (v) => v <= 1,
