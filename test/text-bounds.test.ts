@@ -2,8 +2,12 @@
 // clipped parts, never from the whole input.
 import { describe, expect, test } from "vitest";
 import { z } from "zod";
-import { withinValues } from "../runtime/isolates/bounds.ts";
+import { jsonTextOver, MAX_JSON_DEPTH } from "../runtime/protocol/depth.ts";
 import { boundedIssues, clip, formatIssues, TEXT_BOUNDS } from "../runtime/text-bounds.ts";
+
+/** Whether JSON text holds at most `max` values, as the channel measures it. */
+const withinValues = (json: string, max: number) =>
+  jsonTextOver(json, { depth: MAX_JSON_DEPTH, values: max }) === undefined;
 
 describe("clip", () => {
   test("text that fits is unchanged", () => expect(clip("short", 10)).toBe("short"));

@@ -19,28 +19,6 @@ export const MAX_OUTSTANDING = 256;
  */
 export const MAX_REQUEST_VALUES = 20_000;
 
-/**
- * Whether the JSON text `json` holds at most `max` values (containers, entries and elements; counted by the
- * commas and brackets outside strings, so an upper bound). Linear, and stops at the bound.
- */
-export function withinValues(json: string, max: number = MAX_REQUEST_VALUES): boolean {
-  let values = 1;
-  for (let i = 0; i < json.length; i++) {
-    const c = json.charCodeAt(i);
-    if (c === 0x22) {
-      // Skip the string: to the next quote that no backslash escapes.
-      for (i++; i < json.length; i++) {
-        const s = json.charCodeAt(i);
-        if (s === 0x5c) i++;
-        else if (s === 0x22) break;
-      }
-    } else if (c === 0x2c || c === 0x5b || c === 0x7b) {
-      if (++values > max) return false;
-    }
-  }
-  return true;
-}
-
 /** Largest tool module accepted; it is compiled on the host's thread. */
 export const MAX_SOURCE_CHARS = 16 << 20;
 

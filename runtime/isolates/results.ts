@@ -1,8 +1,7 @@
 // Turning what comes back from a sandbox into output or a WardenError: the result envelope and limit errors.
 import { WardenError } from "../errors.ts";
-import { jsonTextTooDeep, MAX_JSON_DEPTH } from "../protocol/depth.ts";
+import { jsonTextOver, jsonTextTooDeep, MAX_JSON_DEPTH } from "../protocol/depth.ts";
 import { clip, firstLine, TEXT_BOUNDS } from "../text-bounds.ts";
-import { withinValues } from "./bounds.ts";
 import type { Limits } from "./types.ts";
 
 /**
@@ -18,13 +17,17 @@ export const MAX_DESCRIPTION_VALUES = 50_000;
  * (a guest can replace JSON.stringify, so the text is whatever it chose): LOAD_ERROR otherwise.
  */
 export function parseDescription(text: string): unknown {
-  if (text.length > MAX_DESCRIPTION_CHARS || !withinValues(text, MAX_DESCRIPTION_VALUES)) {
+  const over =
+    text.length > MAX_DESCRIPTION_CHARS
+      ? "values"
+      : jsonTextOver(text, { depth: MAX_JSON_DEPTH, values: MAX_DESCRIPTION_VALUES });
+  if (over === "values") {
     throw new WardenError(
       "LOAD_ERROR",
       `the tool's definition is over ${MAX_DESCRIPTION_CHARS >> 20} MiB or ${MAX_DESCRIPTION_VALUES.toLocaleString("en-US")} JSON values; a definition must be smaller`,
     );
   }
-  if (jsonTextTooDeep(text)) {
+  if (over === "depth") {
     throw new WardenError(
       "LOAD_ERROR",
       `the tool's definition is nested more than ${MAX_JSON_DEPTH} levels deep (arrays and objects)`,

@@ -9,11 +9,18 @@
 export const MAX_JSON_DEPTH = 256;
 
 /**
- * Whether JSON text nests arrays and objects deeper than `max`. One pass, no recursion; brackets inside
- * strings are skipped. Text that is not JSON is not judged here: the parser that follows refuses it.
+ * The first bound JSON text passes, in one pass with no recursion: `"depth"` when arrays and objects nest
+ * deeper than `depth`, `"values"` when it holds more than `values` values (containers, entries and elements,
+ * counted by commas and opening brackets: an upper bound). Brackets and commas inside strings are skipped.
+ * Text that is not JSON is not judged here: the parser that follows refuses it.
  */
-export function jsonTextTooDeep(text: string, max = MAX_JSON_DEPTH): boolean {
+export function jsonTextOver(
+  text: string,
+  bounds: { depth: number; values?: number },
+): "depth" | "values" | undefined {
+  const maxValues = bounds.values ?? Number.POSITIVE_INFINITY;
   let depth = 0;
+  let values = 1;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (c === 0x22) {
@@ -24,12 +31,20 @@ export function jsonTextTooDeep(text: string, max = MAX_JSON_DEPTH): boolean {
         else if (d === 0x22) break;
       }
     } else if (c === 0x5b || c === 0x7b) {
-      if (++depth > max) return true;
+      if (++depth > bounds.depth) return "depth";
+      if (++values > maxValues) return "values";
+    } else if (c === 0x2c) {
+      if (++values > maxValues) return "values";
     } else if (c === 0x5d || c === 0x7d) {
       depth--;
     }
   }
-  return false;
+  return undefined;
+}
+
+/** Whether JSON text nests arrays and objects deeper than `max` (see `jsonTextOver`). */
+export function jsonTextTooDeep(text: string, max = MAX_JSON_DEPTH): boolean {
+  return jsonTextOver(text, { depth: max }) === "depth";
 }
 
 /**
